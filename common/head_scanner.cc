@@ -1,0 +1,123 @@
+#include "common/head_scanner.h"
+
+#include "common/strings.h"
+
+namespace cuttle {
+
+void HeadScanner::reset() {
+  head_size_ = 0;
+  first_line_size_ = 0;
+  leading_size_ = 0;
+  state_ = State::kLeading;
+  status_ = Status::kNeedMore;
+  error_reason_ = "";
+}
+
+size_t HeadScanner::fail(ErrorCode code, const char* reason, size_t at) {
+  status_ = Status::kError;
+  error_code_ = code;
+  error_reason_ = reason;
+  return at;
+}
+
+size_t HeadScanner::scan(const char* p, size_t n, std::vector<char>* out) {
+  if (status_ != Status::kNeedMore) return 0;
+  size_t i = 0;
+  size_t head_from = 0;  // first byte of this call that belongs to the head
+  // Skip empty lines before the start line; they are not copied.
+  while (i < n && (state_ == State::kLeading || state_ == State::kLeadingCR)) {
+    char c = p[i];
+    if (state_ == State::kLeading) {
+      if (c == '\r') {
+        state_ = State::kLeadingCR;
+      } else if (c == '\n') {
+        return fail(ErrorCode::kBadRequest, "bare LF before the start line", i);
+      } else {
+        state_ = State::kFirstLine;
+        break;
+      }
+    } else if (c == '\n') {
+      state_ = State::kLeading;
+    } else {
+      return fail(ErrorCode::kBadRequest, "bare CR before the start line", i);
+    }
+    if (++leading_size_ > 64) return fail(ErrorCode::kBadRequest, "too many empty lines", i);
+    ++i;
+  }
+  head_from = i;
+  for (; i < n; ++i) {
+    const char c = p[i];
+    if (c == '\0') return fail(ErrorCode::kBadRequest, "NUL in message head", i);
+    switch (state_) {
+      case State::kFirstLine:
+        if (c == '\r') {
+          state_ = State::kFirstLineCR;
+        } else if (c == '\n') {
+          return fail(ErrorCode::kBadRequest, "bare LF in start line", i);
+        } else if (++first_line_size_ > max_first_line_) {
+          return fail(ErrorCode::kUriTooLong, "start line too long", i);
+        }
+        break;
+      case State::kFirstLineCR:
+        if (c != '\n') return fail(ErrorCode::kBadRequest, "bare CR in start line", i);
+        state_ = State::kLineStart;
+        break;
+      case State::kLineStart:
+        if (c == '\r') {
+          state_ = State::kEndCR;
+        } else if (c == ' ' || c == '\t') {
+          return fail(ErrorCode::kBadRequest, "obsolete line folding or whitespace before a field", i);
+        } else if (c == '\n') {
+          return fail(ErrorCode::kBadRequest, "bare LF in header section", i);
+        } else if (c == ':') {
+          return fail(ErrorCode::kBadRequest, "empty field name", i);
+        } else if (!isTchar(c)) {
+          return fail(ErrorCode::kBadRequest, "invalid character in field name", i);
+        } else {
+          state_ = State::kName;
+        }
+        break;
+      case State::kName:
+        if (c == ':') {
+          state_ = State::kValue;
+        } else if (c == ' ' || c == '\t') {
+          return fail(ErrorCode::kBadRequest, "whitespace between field name and colon", i);
+        } else if (!isTchar(c)) {
+          return fail(ErrorCode::kBadRequest, "invalid character in field name", i);
+        }
+        break;
+      case State::kValue:
+        if (c == '\r') {
+          state_ = State::kValueCR;
+        } else if (c == '\n') {
+          return fail(ErrorCode::kBadRequest, "bare LF in field value", i);
+        }
+        break;
+      case State::kValueCR:
+        if (c != '\n') return fail(ErrorCode::kBadRequest, "bare CR in field value", i);
+        state_ = State::kLineStart;
+        break;
+      case State::kEndCR:
+        if (c != '\n') return fail(ErrorCode::kBadRequest, "bare CR at end of header section", i);
+        ++i;
+        head_size_ += i - head_from;
+        if (head_size_ > max_head_) return fail(ErrorCode::kHeadersTooLarge, "header section too large", i);
+        out->insert(out->end(), p + head_from, p + i);
+        status_ = Status::kComplete;
+        return i;
+      case State::kLeading:
+      case State::kLeadingCR:
+        break;  // handled above
+    }
+  }
+  head_size_ += n - head_from;
+  if (head_size_ > max_head_) {
+    // A request line that alone exceeds the limit is a URI problem, not a header one.
+    if (state_ == State::kFirstLine) return fail(ErrorCode::kUriTooLong, "start line too long", n);
+    return fail(ErrorCode::kHeadersTooLarge, "header section too large", n);
+  }
+  out->insert(out->end(), p + head_from, p + n);
+  return n;
+}
+
+}  // namespace cuttle

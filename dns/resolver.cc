@@ -1,0 +1,2 @@
+// Placeholder: being written (see dns/resolver.h for the contract).
+#include "dns/resolver.h"
