@@ -51,6 +51,7 @@ constexpr std::array<Entry, static_cast<size_t>(HeaderId::kCount)> kTable = {{
     {"Proxy-Authorization", kHopByHop},
     {"Proxy-Connection", kHopByHop},
     {"Range", 0},
+    {"Referer", 0},
     {"Server", 0},
     {"Set-Cookie", 0},
     {"TE", kHopByHop},

@@ -46,6 +46,7 @@ enum class HeaderId : uint8_t {
   kProxyAuthorization,
   kProxyConnection,
   kRange,
+  kReferer,
   kServer,
   kSetCookie,
   kTE,

@@ -1,0 +1,76 @@
+// StreamWriter: ordered writes to one uv_stream_t, owning the bytes until libuv is done
+// with them (STYLE rule 6), with high/low watermarks for backpressure (rule 8).
+//
+// append() only queues bytes; flush() sends them: first with uv_try_write (the common case
+// of a writable socket costs one writev and no callback), and what the kernel did not take
+// through one uv_write at a time. Small appends are coalesced.
+//
+// Errors never surface synchronously: when the socket is broken, the bytes go to uv_write,
+// whose callback reports the error on a later loop turn (Listener::onWriteError).
+//
+// The owner keeps the stream open while a write is in flight (closing the stream makes
+// libuv call the write callback with UV_ECANCELED before the close callback).
+#pragma once
+
+#include <uv.h>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cuttle {
+
+class StreamWriter {
+ public:
+  class Listener {
+   public:
+    virtual ~Listener() = default;
+    // Pending bytes fell to the low watermark after having exceeded the high one.
+    virtual void onWriteDrained() = 0;
+    // Everything appended so far has been written to the socket.
+    virtual void onWriteIdle() = 0;
+    // The write failed (status is a libuv error code); nothing more will be written.
+    virtual void onWriteError(int status) = 0;
+  };
+
+  StreamWriter(uv_stream_t* stream, Listener* listener, size_t high_watermark,
+               size_t low_watermark);
+  StreamWriter(const StreamWriter&) = delete;
+  StreamWriter& operator=(const StreamWriter&) = delete;
+
+  void append(std::string_view data);
+  void append(std::string&& data);
+  void flush();
+
+  // Bytes appended and not yet accepted by the kernel.
+  size_t pending() const { return pending_; }
+  bool aboveHighWatermark() const { return pending_ > high_; }
+  bool failed() const { return failed_; }
+  bool writing() const { return writing_; }
+  uint64_t bytesWritten() const { return written_; }
+  // Releases queue memory; for idle connections.
+  void shrink();
+
+ private:
+  static void onWrite(uv_write_t* req, int status);
+  void consume(size_t n);
+  void afterWrite(int status);
+
+  uv_stream_t* stream_;
+  Listener* listener_;
+  size_t high_;
+  size_t low_;
+  size_t pending_ = 0;
+  uint64_t written_ = 0;
+  bool writing_ = false;
+  bool failed_ = false;
+  bool above_high_ = false;
+  std::vector<std::string> queued_;
+  size_t queued_offset_ = 0;  // bytes of queued_[0] already written
+  std::vector<std::string> inflight_;
+  size_t inflight_bytes_ = 0;
+  uv_write_t req_;
+};
+
+}  // namespace cuttle

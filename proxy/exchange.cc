@@ -1,0 +1,433 @@
+#include "proxy/exchange.h"
+
+#include "common/strings.h"
+#include "proxy/client_connection.h"
+#include "proxy/error_page.h"
+#include "proxy/worker.h"
+
+namespace cuttle::proxy {
+namespace {
+constexpr size_t kHeldBodyLimit = 256 * 1024;
+}  // namespace
+
+Exchange::Exchange(ClientConnection& client, RequestHead&& request, const BodyFraming& framing,
+                   bool request_complete)
+    : client_(&client),
+      worker_(client.worker()),
+      request_(std::move(request)),
+      request_framing_(framing),
+      request_complete_(request_complete) {
+  start_wall_ms_ = worker_.wallClockMs();
+  start_tick_ms_ = uv_now(worker_.loop());
+}
+
+Exchange::~Exchange() {
+  if (upstream_ != nullptr) upstream_->close();
+}
+
+ViaOptions Exchange::via() const {
+  return ViaOptions{worker_.config().via, worker_.visibleHostname()};
+}
+
+bool Exchange::clientWantsKeepAlive() const {
+  return requestWantsKeepAlive(request_) && !worker_.draining();
+}
+
+void Exchange::start() {
+  auto uri = parseRequestTarget(request_.target, request_.method == Method::kConnect);
+  if (!uri) {
+    fail(uri.error());
+    return;
+  }
+  uri_ = std::move(*uri);
+  if (uri_.form == Uri::Form::kOrigin || uri_.form == Uri::Form::kAsterisk) {
+    handleLocal();
+    return;
+  }
+  url_ = uri_.absolute();
+  if (uri_.scheme != "http") {
+    fail(Error(ErrorCode::kNotImplemented, Side::kClient,
+               "unsupported URI scheme " + uri_.scheme + " (https goes through CONNECT)"));
+    return;
+  }
+  // A Via naming this proxy means the request has been here before (RFC 9110 7.6.3).
+  std::string_view me = worker_.visibleHostname();
+  for (const HeaderField& f : request_.headers) {
+    if (f.id != HeaderId::kVia) continue;
+    ListIterator it(f.value);
+    std::string_view hop;
+    while (it.next(&hop)) {
+      size_t sp = hop.find(' ');
+      std::string_view by = sp == std::string_view::npos ? hop : trimOws(hop.substr(sp + 1));
+      by = by.substr(0, by.find(' '));
+      if (iequals(by, me)) {
+        fail(Error(ErrorCode::kForbidden, Side::kClient, "forwarding loop detected (Via)"));
+        return;
+      }
+    }
+  }
+  if (answerMaxForwards()) return;
+  const uint64_t max_body = worker_.config().request_body_max_size;
+  if (max_body != 0 && request_framing_.kind == Framing::kLength && request_framing_.length > max_body) {
+    fail(Error(ErrorCode::kBodyTooLarge, Side::kClient, "request body larger than request_body_max_size"));
+    return;
+  }
+  key_ = uri_.host;
+  key_ += ':';
+  appendDecimal(key_, uri_.port);
+  acquireUpstream();
+}
+
+void Exchange::handleLocal() {
+  url_ = std::string(request_.target);
+  result_ = "TCP_MISS";
+  const std::string_view path = uri_.path_and_query;
+  if (path == "/healthz" || path == "/readyz") {
+    respondLocally(200, "text/plain", "ok\n");
+    return;
+  }
+  fail(Error(ErrorCode::kBadRequest, Side::kClient,
+             "cuttle is a forward proxy: requests must use an absolute URI (GET http://host/path)"));
+}
+
+bool Exchange::answerMaxForwards() {
+  // RFC 9110 7.6.2: a TRACE or OPTIONS with Max-Forwards: 0 is answered by this hop.
+  if (request_.method != Method::kTrace && request_.method != Method::kOptions) return false;
+  const HeaderField* f = request_.headers.find(HeaderId::kMaxForwards);
+  if (f == nullptr) return false;
+  auto v = parseDecimal(trimOws(f->value));
+  if (!v || *v != 0) return false;
+  if (request_.method == Method::kOptions) {
+    respondLocally(200, "text/plain", "");
+    return true;
+  }
+  // TRACE echoes the request as received, as message/http (RFC 9110 9.3.8).
+  std::string_view raw(request_.raw.data(), request_.raw.size());
+  respondLocally(200, "message/http", raw);
+  return true;
+}
+
+void Exchange::respondLocally(int status, std::string_view content_type, std::string_view body) {
+  ErrorPageOptions opts;
+  opts.keep_alive = request_complete_ && clientWantsKeepAlive();
+  opts.head_request = request_.method == Method::kHead;
+  opts.date = worker_.httpDate();
+  std::string out = buildLocalResponse(status, content_type, body, opts);
+  status_ = status;
+  bytes_sent_ += out.size();
+  response_started_ = true;
+  client_->write(std::move(out));
+  finish(opts.keep_alive);
+}
+
+// ---- upstream connection ------------------------------------------------------------------
+
+void Exchange::acquireUpstream() {
+  hierarchy_ = "HIER_DIRECT";
+  if (!retried_) {
+    if (UpstreamConnection* c = worker_.pool().take(key_)) {
+      upstream_ = c;
+      peer_ = c->peer().ipString();
+      c->attach(this);
+      sendRequestHead();
+      return;
+    }
+  }
+  if (const dns::AddressList* cached = worker_.resolver().cached(uri_.host)) {
+    addresses_ = *cached;
+    next_address_ = 0;
+    connectNext();
+    return;
+  }
+  phase_ = Phase::kResolving;
+  lookup_ = worker_.resolver().resolve(uri_.host, [this](Result<dns::AddressList> r) {
+    onResolved(std::move(r));
+  });
+}
+
+void Exchange::onResolved(Result<dns::AddressList> result) {
+  if (!result) {
+    fail(result.error());
+    return;
+  }
+  addresses_ = std::move(result.value());
+  next_address_ = 0;
+  connectNext();
+}
+
+void Exchange::connectNext() {
+  if (next_address_ >= addresses_.size()) {
+    if (addresses_.empty()) {
+      fail(Error(ErrorCode::kDnsFailed, Side::kDns, "no address for " + uri_.host));
+    } else {
+      fail(last_connect_error_);
+    }
+    return;
+  }
+  SocketAddress address = addresses_[next_address_++];
+  address.setPort(uri_.port);
+  peer_ = address.ipString();
+  phase_ = Phase::kConnecting;
+  upstream_ = new UpstreamConnection(worker_, key_, address);
+  upstream_->connect(this);
+}
+
+void Exchange::onUpstreamConnected() { sendRequestHead(); }
+
+void Exchange::sendRequestHead() {
+  phase_ = Phase::kForwarding;
+  std::string head;
+  buildUpstreamRequest(request_, uri_, request_framing_, via(), head);
+  upstream_->send(std::move(head));
+  if (!held_body_.empty()) {
+    upstream_->send(std::move(held_body_));
+    held_body_ = std::string();
+  }
+  upstream_->expectResponse(request_.method);
+  if (request_complete_) upstream_->requestSent();
+  upstream_->flush();
+  if (client_ != nullptr && !request_complete_ && !upstream_->sendAboveHighWatermark()) {
+    client_->resumeReading();
+  }
+}
+
+// ---- request body -------------------------------------------------------------------------
+
+void Exchange::sendBodyPiece(std::string_view data) {
+  std::string piece;
+  if (request_framing_.kind == Framing::kChunked) {
+    appendChunk(piece, data);
+  } else {
+    piece.assign(data);
+  }
+  if (phase_ >= Phase::kForwarding && upstream_ != nullptr) {
+    upstream_->send(std::move(piece));
+    upstream_->flush();
+    if (upstream_ != nullptr && upstream_->sendAboveHighWatermark() && client_ != nullptr) {
+      client_->pauseReading();
+    }
+  } else {
+    held_body_ += piece;
+    if (held_body_.size() > kHeldBodyLimit && client_ != nullptr) client_->pauseReading();
+  }
+}
+
+void Exchange::onBodyData(std::string_view data) {
+  if (phase_ == Phase::kDone) return;
+  body_received_ += data.size();
+  const uint64_t max_body = worker_.config().request_body_max_size;
+  if (max_body != 0 && body_received_ > max_body) {
+    fail(Error(ErrorCode::kBodyTooLarge, Side::kClient, "request body larger than request_body_max_size"));
+    return;
+  }
+  sendBodyPiece(data);
+}
+
+void Exchange::onTrailers(HeaderList&& trailers) { request_trailers_ = std::move(trailers); }
+
+void Exchange::finishRequestBody() {
+  if (request_framing_.kind == Framing::kChunked) {
+    std::string last;
+    appendLastChunk(last, request_trailers_);
+    if (phase_ >= Phase::kForwarding && upstream_ != nullptr) {
+      upstream_->send(std::move(last));
+    } else {
+      held_body_ += last;
+    }
+  }
+  if (phase_ >= Phase::kForwarding && upstream_ != nullptr) {
+    upstream_->requestSent();
+    upstream_->flush();
+  }
+}
+
+void Exchange::onRequestComplete() {
+  if (phase_ == Phase::kDone) return;
+  request_complete_ = true;
+  finishRequestBody();
+}
+
+void Exchange::onRequestError(const Error& error) {
+  if (phase_ == Phase::kDone) return;
+  Error e = error;
+  if (e.code == ErrorCode::kClientClosed && client_ != nullptr) {
+    // Nobody is left to answer.
+    status_ = 0;
+    client_->abortConnection();
+    return;
+  }
+  fail(e);
+}
+
+// ---- response -----------------------------------------------------------------------------
+
+void Exchange::onUpstreamHead(ResponseHead& head, const BodyFraming& framing) {
+  if (head.status >= 100 && head.status < 200 && head.status != 101) {
+    // Interim responses go to HTTP/1.1 clients only (RFC 9110 15.2).
+    if (request_.version.is11OrLater()) {
+      std::string out;
+      buildInterimResponse(head, out);
+      bytes_sent_ += out.size();
+      client_->write(std::move(out));
+      client_->flush();
+    }
+    return;
+  }
+  if (framing.kind == Framing::kTunnel) {
+    fail(Error(ErrorCode::kBadResponse, Side::kUpstream, "unexpected protocol switch from origin"));
+    return;
+  }
+  status_ = head.status;
+  content_type_ = std::string(head.headers.get(HeaderId::kContentType));
+  const bool keep_alive = request_complete_ && clientWantsKeepAlive();
+  client_framing_ = chooseClientFraming(request_, head, framing, keep_alive);
+  std::string out;
+  buildClientResponse(head, client_framing_, request_, via(), worker_.httpDate(), out);
+  phase_ = Phase::kStreaming;
+  response_started_ = true;
+  bytes_sent_ += out.size();
+  client_->write(std::move(out));
+}
+
+void Exchange::onUpstreamBody(std::string_view data) {
+  if (client_framing_.kind == Framing::kChunked) {
+    std::string chunk;
+    chunk.reserve(data.size() + 16);
+    appendChunk(chunk, data);
+    bytes_sent_ += chunk.size();
+    client_->write(std::move(chunk));
+  } else {
+    bytes_sent_ += data.size();
+    client_->write(data);
+  }
+  if (client_->writeAboveHighWatermark()) {
+    client_->flush();
+    if (client_->writeAboveHighWatermark() && upstream_ != nullptr) upstream_->pauseReading();
+  }
+}
+
+void Exchange::onUpstreamReadDone() {
+  if (client_ != nullptr) client_->flush();
+}
+
+void Exchange::onUpstreamComplete(HeaderList&& trailers) {
+  if (client_framing_.kind == Framing::kChunked) {
+    std::string last;
+    appendLastChunk(last, trailers);
+    bytes_sent_ += last.size();
+    client_->write(std::move(last));
+  }
+  UpstreamConnection* u = upstream_;
+  upstream_ = nullptr;
+  if (!request_complete_) {
+    u->close();  // the origin answered before the whole body went up: not reusable
+  } else {
+    u->release();
+  }
+  finish(client_framing_.keep_alive && request_complete_);
+}
+
+void Exchange::onUpstreamError(const Error& error, bool retryable) {
+  upstream_ = nullptr;  // it closed itself
+  if (phase_ == Phase::kConnecting) {
+    last_connect_error_ = error;
+    connectNext();
+    return;
+  }
+  if (retryable && !retried_ && !response_started_ && isIdempotent(request_.method) &&
+      request_framing_.kind == Framing::kNone) {
+    // RFC 9112 9.3.1: a reused connection may have been closed by the origin just as we
+    // sent; an idempotent request without a body is retried once on a new connection.
+    retried_ = true;
+    acquireUpstream();
+    return;
+  }
+  fail(error);
+}
+
+void Exchange::onUpstreamDrained() {
+  if (client_ != nullptr && !request_complete_) client_->resumeReading();
+}
+
+void Exchange::onClientDrained() {
+  if (upstream_ != nullptr && phase_ == Phase::kStreaming) upstream_->resumeReading();
+}
+
+// ---- endings ------------------------------------------------------------------------------
+
+void Exchange::fail(const Error& error) {
+  if (phase_ == Phase::kDone || client_ == nullptr) return;
+  lookup_.cancel();
+  if (upstream_ != nullptr) {
+    upstream_->close();
+    upstream_ = nullptr;
+  }
+  if (response_started_) {
+    // Part of a response is out: the client must see it cut short, never a clean end.
+    phase_ = Phase::kDone;
+    log();
+    client_->abortConnection();
+    return;
+  }
+  status_ = httpStatusFor(error);
+  if (error.side == Side::kClient) result_ = "NONE";
+  ErrorPageOptions opts;
+  // The request was well framed (framing errors never reach an exchange), so the
+  // connection can go on if the whole request was read.
+  opts.keep_alive = request_complete_ && clientWantsKeepAlive() && error.code != ErrorCode::kRequestTimeout;
+  opts.head_request = request_.method == Method::kHead;
+  opts.date = worker_.httpDate();
+  opts.via_host = worker_.config().via ? worker_.visibleHostname() : std::string_view();
+  std::string page = buildErrorResponse(status_, error.cause, opts);
+  bytes_sent_ += page.size();
+  response_started_ = true;
+  client_->write(std::move(page));
+  finish(opts.keep_alive);
+}
+
+void Exchange::finish(bool keep_alive) {
+  phase_ = Phase::kDone;
+  log();
+  ClientConnection* c = client_;
+  client_ = nullptr;
+  c->flush();
+  c->exchangeDone(keep_alive);
+}
+
+void Exchange::abort() {
+  if (phase_ != Phase::kDone) {
+    phase_ = Phase::kDone;
+    log();
+  }
+  client_ = nullptr;
+  lookup_.cancel();
+  if (upstream_ != nullptr) {
+    upstream_->close();
+    upstream_ = nullptr;
+  }
+}
+
+void Exchange::log() {
+  if (logged_) return;
+  logged_ = true;
+  AccessLog& log = worker_.accessLog();
+  if (!log.enabled()) return;
+  AccessRecord r;
+  r.start_ms = start_wall_ms_;
+  r.elapsed_ms = uv_now(worker_.loop()) - start_tick_ms_;
+  if (client_ != nullptr) r.client = client_->peer();
+  r.result = result_;
+  r.status = status_;
+  r.bytes_sent = bytes_sent_;
+  r.bytes_received = body_received_ + request_.raw.size();
+  r.method = request_.method_name;
+  r.url = url_.empty() ? request_.target : std::string_view(url_);
+  r.hierarchy = hierarchy_;
+  r.peer = peer_;
+  r.content_type = content_type_;
+  r.referer = request_.headers.get(HeaderId::kReferer);
+  r.user_agent = request_.headers.get(HeaderId::kUserAgent);
+  log.write(r);
+}
+
+}  // namespace cuttle::proxy

@@ -1,0 +1,108 @@
+// Exchange: one request and its response. Decides what to do with a parsed request (answer
+// locally, refuse, forward), finds an upstream connection (pool, DNS, connect with the next
+// address on failure, one retry for idempotent requests on a reused connection), streams
+// the request body up and the response down with backpressure in both directions, and
+// writes the access log line.
+//
+// Owned by its ClientConnection; destroyed through the worker's deferred queue. abort()
+// detaches it from everything when the client goes away.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/deferred.h"
+#include "common/framing.h"
+#include "common/message.h"
+#include "common/message_reader.h"
+#include "common/uri.h"
+#include "dns/resolver.h"
+#include "proxy/forward_rules.h"
+#include "proxy/upstream_connection.h"
+
+namespace cuttle::proxy {
+
+class ClientConnection;
+class Worker;
+
+class Exchange final : public Deferrable,
+                       public BodyListener,
+                       private UpstreamConnection::Listener {
+ public:
+  Exchange(ClientConnection& client, RequestHead&& request, const BodyFraming& framing,
+           bool request_complete);
+  ~Exchange() override;
+
+  void start();
+
+  // The request body, from the client connection's reader.
+  void onBodyData(std::string_view data) override;
+  void onTrailers(HeaderList&& trailers) override;
+  void onRequestComplete();
+  // The request body broke (bad framing, client closed, timeout).
+  void onRequestError(const Error& error);
+  // The client writer drained below its low watermark.
+  void onClientDrained();
+  // The client connection is closing: drop everything, call nobody.
+  void abort();
+
+ private:
+  enum class Phase : uint8_t { kNew, kResolving, kConnecting, kForwarding, kStreaming, kDone };
+
+  void handleLocal();
+  bool answerMaxForwards();
+  void acquireUpstream();
+  void onResolved(Result<dns::AddressList> result);
+  void connectNext();
+  void sendRequestHead();
+  void sendBodyPiece(std::string_view data);
+  void finishRequestBody();
+  void respondLocally(int status, std::string_view content_type, std::string_view body);
+  void fail(const Error& error);
+  void finish(bool keep_alive);
+  void log();
+  bool clientWantsKeepAlive() const;
+  ViaOptions via() const;
+
+  // UpstreamConnection::Listener
+  void onUpstreamConnected() override;
+  void onUpstreamHead(ResponseHead& head, const BodyFraming& framing) override;
+  void onUpstreamBody(std::string_view data) override;
+  void onUpstreamReadDone() override;
+  void onUpstreamComplete(HeaderList&& trailers) override;
+  void onUpstreamError(const Error& error, bool retryable) override;
+  void onUpstreamDrained() override;
+
+  ClientConnection* client_;
+  Worker& worker_;
+  RequestHead request_;
+  BodyFraming request_framing_;
+  Uri uri_;
+  std::string url_;  // absolute URI, for the log
+  std::string key_;  // host:port of the origin
+  dns::Lookup lookup_;
+  dns::AddressList addresses_;
+  size_t next_address_ = 0;
+  Error last_connect_error_;
+  UpstreamConnection* upstream_ = nullptr;
+  std::string held_body_;  // request body waiting for an upstream connection
+  HeaderList request_trailers_;
+  ClientFraming client_framing_;
+  Phase phase_ = Phase::kNew;
+  bool request_complete_;
+  bool response_started_ = false;  // a response head went to the client
+  bool retried_ = false;
+  bool logged_ = false;
+  int status_ = 0;
+  uint64_t body_received_ = 0;
+  uint64_t bytes_sent_ = 0;
+  int64_t start_wall_ms_ = 0;
+  uint64_t start_tick_ms_ = 0;
+  std::string content_type_;
+  std::string_view result_ = "TCP_MISS";
+  std::string_view hierarchy_ = "HIER_NONE";
+  std::string peer_ = "-";
+};
+
+}  // namespace cuttle::proxy

@@ -1,0 +1,170 @@
+#include "proxy/server.h"
+
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <thread>
+
+#include "common/log.h"
+
+namespace cuttle::proxy {
+namespace {
+
+Error sysError(const std::string& what) {
+  return Error(ErrorCode::kIo, Side::kConfig, what + ": " + std::strerror(errno));
+}
+
+void raiseFileLimit() {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+std::string hostName() {
+  char buf[256] = {0};
+  if (gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0') return "localhost";
+  return buf;
+}
+
+}  // namespace
+
+Result<int> openListeningSocket(const SocketAddress& address, bool any_address) {
+  int fd = ::socket(address.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return sysError("socket for " + address.toString());
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
+    Error e = sysError("SO_REUSEPORT on " + address.toString());
+    ::close(fd);
+    return e;
+  }
+  if (address.isV6()) {
+    int v6only = any_address ? 0 : 1;
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
+  }
+  if (::bind(fd, address.sockaddr_ptr(), address.length()) != 0) {
+    Error e = sysError("cannot bind " + address.toString());
+    ::close(fd);
+    return e;
+  }
+  if (::listen(fd, 1024) != 0) {
+    Error e = sysError("cannot listen on " + address.toString());
+    ::close(fd);
+    return e;
+  }
+  return fd;
+}
+
+Server::Server(std::shared_ptr<conf::Config> config) {
+  shared_.config = std::move(config);
+  const conf::Config& c = *shared_.config;
+  shared_.visible_hostname = c.visible_hostname.empty() ? hostName() : c.visible_hostname;
+  worker_count_ = c.workers > 0 ? c.workers : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  uv_loop_init(&loop_);
+}
+
+Server::~Server() {
+  for (auto& w : workers_) w->join();
+  for (auto& per_worker : fds_) {
+    for (int fd : per_worker) {
+      if (fd >= 0) ::close(fd);
+    }
+  }
+  uv_loop_close(&loop_);
+}
+
+Status Server::openListeners() {
+  const conf::Config& c = *shared_.config;
+  fds_.assign(static_cast<size_t>(worker_count_), {});
+  for (const conf::HttpPort& port : c.http_ports) {
+    SocketAddress address = port.address;
+    for (int w = 0; w < worker_count_; ++w) {
+      auto fd = openListeningSocket(address, port.any_address);
+      if (!fd && w == 0 && port.any_address && address.isV6()) {
+        // No IPv6 on this host: fall back to the IPv4 wildcard.
+        address = *SocketAddress::parseIp("0.0.0.0", address.port());
+        fd = openListeningSocket(address, true);
+      }
+      if (!fd) return fd.takeError();
+      fds_[static_cast<size_t>(w)].push_back(*fd);
+      if (w == 0 && address.port() == 0) {
+        // Port 0: the kernel chose one; the sibling sockets must share it.
+        sockaddr_storage ss;
+        socklen_t len = sizeof(ss);
+        getsockname(*fd, reinterpret_cast<sockaddr*>(&ss), &len);
+        address.setPort(SocketAddress::fromSockaddr(reinterpret_cast<sockaddr*>(&ss)).port());
+      }
+    }
+    LOG_INFO("listening on %s", address.toString().c_str());
+  }
+  return {};
+}
+
+Status Server::startWorkers() {
+  for (int w = 0; w < worker_count_; ++w) {
+    auto worker = std::make_unique<Worker>(w, shared_);
+    std::vector<int> fds = std::move(fds_[static_cast<size_t>(w)]);
+    fds_[static_cast<size_t>(w)].clear();
+    Status s = worker->start(std::move(fds));
+    workers_.push_back(std::move(worker));
+    if (!s) return s;
+  }
+  return {};
+}
+
+int Server::run() {
+  std::signal(SIGPIPE, SIG_IGN);
+  raiseFileLimit();
+  const conf::Config& c = *shared_.config;
+  auto log = AccessLog::open(c.access_logs);
+  if (!log) {
+    LOG_ERROR("%s", log.error().cause.c_str());
+    return 1;
+  }
+  shared_.access_log = std::move(log.value());
+  Status s = openListeners();
+  if (s) s = startWorkers();
+  if (!s) {
+    LOG_ERROR("%s", s.error().cause.c_str());
+    shutdown();
+    for (auto& w : workers_) w->join();
+    return 1;
+  }
+  LOG_INFO("cuttle started: %d worker%s, visible_hostname %s", worker_count_,
+           worker_count_ == 1 ? "" : "s", shared_.visible_hostname.c_str());
+  uv_signal_init(&loop_, &sigterm_);
+  uv_signal_init(&loop_, &sigint_);
+  sigterm_.data = sigint_.data = this;
+  uv_signal_start(&sigterm_, &Server::onSignal, SIGTERM);
+  uv_signal_start(&sigint_, &Server::onSignal, SIGINT);
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  for (auto& w : workers_) w->join();
+  shared_.access_log->flush();
+  LOG_INFO("cuttle stopped");
+  return 0;
+}
+
+void Server::onSignal(uv_signal_t* handle, int signum) {
+  auto* self = static_cast<Server*>(handle->data);
+  LOG_INFO("signal %d: finishing in-flight requests, then exiting", signum);
+  self->shutdown();
+}
+
+void Server::shutdown() {
+  if (stopping_) return;
+  stopping_ = true;
+  for (auto& w : workers_) w->requestShutdown();
+  if (uv_is_active(reinterpret_cast<uv_handle_t*>(&sigterm_))) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&sigterm_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&sigint_), nullptr);
+  }
+}
+
+}  // namespace cuttle::proxy

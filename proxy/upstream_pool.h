@@ -1,0 +1,38 @@
+// UpstreamPool: idle persistent connections to origins, per worker, keyed by "host:port".
+// The most recently used connection is reused first. An idle connection stays in the pool
+// until server_idle_pconn_timeout, until the origin closes it or sends anything, or until
+// the pool is closed. Thread: the worker's.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace cuttle::proxy {
+
+class UpstreamConnection;
+
+class UpstreamPool {
+ public:
+  static constexpr size_t kMaxIdlePerOrigin = 64;
+
+  // An idle connection to key, now owned by the caller, or nullptr.
+  UpstreamConnection* take(std::string_view key);
+  // Called by a connection that becomes idle. Returns false if the pool is full or closed
+  // (the connection then closes itself).
+  bool put(UpstreamConnection* c);
+  // Called by an idle connection that closes itself.
+  void remove(UpstreamConnection* c);
+  // Closes every idle connection; later put()s are refused.
+  void closeAll();
+  size_t idleCount() const { return idle_count_; }
+
+ private:
+  std::unordered_map<std::string, std::vector<UpstreamConnection*>> idle_;
+  size_t idle_count_ = 0;
+  bool closed_ = false;
+};
+
+}  // namespace cuttle::proxy

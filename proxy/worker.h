@@ -1,0 +1,95 @@
+// Worker: one thread, one uv loop, its own listening sockets (SO_REUSEPORT siblings), its
+// own resolver, upstream pool and connections. Workers share nothing on the request path
+// but the access log and the connection counter.
+//
+// Thread: everything except start(), requestShutdown() and join() runs on the worker's
+// thread.
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "common/deferred.h"
+#include "common/http_date.h"
+#include "conf/config.h"
+#include "dns/resolver.h"
+#include "proxy/access_log.h"
+#include "proxy/upstream_pool.h"
+
+namespace cuttle::proxy {
+
+class ClientConnection;
+
+// State shared by all workers of the process.
+struct SharedState {
+  std::shared_ptr<const conf::Config> config;
+  std::unique_ptr<AccessLog> access_log;
+  std::atomic<uint32_t> client_connections{0};
+  std::string visible_hostname;
+};
+
+class Worker {
+ public:
+  Worker(int index, SharedState& shared);
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+  ~Worker();
+
+  // Starts the thread, which adopts the given bound, listening sockets.
+  Status start(std::vector<int> listen_fds);
+  // Thread-safe: stop accepting, finish in-flight exchanges up to shutdown_lifetime, exit.
+  void requestShutdown();
+  void join();
+
+  // Loop-thread accessors.
+  uv_loop_t* loop() { return &loop_; }
+  const conf::Config& config() const { return *shared_.config; }
+  SharedState& shared() { return shared_; }
+  dns::Resolver& resolver() { return *resolver_; }
+  UpstreamPool& pool() { return pool_; }
+  DeferredQueue& deferred() { return *deferred_; }
+  AccessLog& accessLog() { return *shared_.access_log; }
+  std::string_view visibleHostname() const { return shared_.visible_hostname; }
+  // Current time as an HTTP date, cached per second.
+  std::string_view httpDate();
+  int64_t wallClockMs() const;
+  bool draining() const { return draining_; }
+  int index() const { return index_; }
+
+  void addConnection(ClientConnection* c);
+  void removeConnection(ClientConnection* c);
+
+ private:
+  void run();
+  Status listen(int fd);
+  static void onAccept(uv_stream_t* server, int status);
+  static void onShutdownAsync(uv_async_t* async);
+  static void onShutdownTimer(uv_timer_t* timer);
+  void beginShutdown();
+  void maybeFinishShutdown();
+
+  int index_;
+  SharedState& shared_;
+  uv_loop_t loop_;
+  uv_async_t shutdown_async_;
+  uv_timer_t shutdown_timer_;
+  std::vector<std::unique_ptr<uv_tcp_t>> listeners_;
+  std::unique_ptr<dns::Resolver> resolver_;
+  std::unique_ptr<DeferredQueue> deferred_;
+  UpstreamPool pool_;
+  DateCache date_cache_;
+  ClientConnection* connections_ = nullptr;  // intrusive list head
+  size_t connection_count_ = 0;
+  bool draining_ = false;
+  bool finished_ = false;
+  std::thread thread_;
+};
+
+}  // namespace cuttle::proxy
