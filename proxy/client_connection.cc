@@ -4,6 +4,7 @@
 #include "common/read_buffer.h"
 #include "proxy/error_page.h"
 #include "proxy/exchange.h"
+#include "proxy/tunnel.h"
 #include "proxy/worker.h"
 
 namespace cuttle::proxy {
@@ -87,7 +88,7 @@ void ClientConnection::pauseReading() {
 
 void ClientConnection::resumeReading() {
   paused_ = false;
-  if (phase_ == Phase::kReadingBody) {
+  if (phase_ == Phase::kReadingBody || phase_ == Phase::kTunnel) {
     startReading();
     armTimer();
   }
@@ -118,6 +119,9 @@ void ClientConnection::armTimer() {
     case Phase::kFinishing:
       // Only a client that stops reading its response is at fault here.
       if (writer_.writing()) ms = static_cast<uint64_t>(c.read_timeout.count());
+      break;
+    case Phase::kTunnel:  // the upstream side times the tunnel out
+      ms = 0;
       break;
     case Phase::kLingering:
     case Phase::kClosing:
@@ -161,6 +165,18 @@ void ClientConnection::onRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf
   if (nread == 0 || self->phase_ == Phase::kClosing) return;
   if (self->phase_ == Phase::kLingering) {
     if (nread < 0) self->close();  // discard everything, close at EOF
+    return;
+  }
+  if (self->phase_ == Phase::kTunnel) {
+    if (nread == UV_EOF) {
+      self->eof_ = true;
+      self->reading_ = false;
+      self->tunnel_->onClientEof();
+    } else if (nread < 0) {
+      self->close();
+    } else {
+      self->tunnel_->onClientData(std::string_view(buf->base, static_cast<size_t>(nread)));
+    }
     return;
   }
   if (nread < 0) {
@@ -221,11 +237,6 @@ void ClientConnection::consume(const char* p, size_t n) {
 
 void ClientConnection::startExchange() {
   const bool complete = reader_.state() == MessageReader::State::kComplete;
-  if (reader_.framing().kind == Framing::kTunnel) {
-    // CONNECT: tunnels are a separate flow; until then refuse cleanly.
-    respondAndClose(Error(ErrorCode::kNotImplemented, Side::kClient, "CONNECT is not supported"));
-    return;
-  }
   phase_ = complete ? Phase::kWaitingResponse : Phase::kReadingBody;
   armTimer();
   exchange_ = std::make_unique<Exchange>(*this, std::move(reader_.request()), reader_.framing(), complete);
@@ -235,6 +246,7 @@ void ClientConnection::startExchange() {
 void ClientConnection::exchangeDone(bool keep_alive) {
   ++served_;
   worker_.deferred().destroyLater(std::move(exchange_));
+  worker_.deferred().destroyLater(std::move(tunnel_));
   const bool body_unread = phase_ == Phase::kReadingBody;
   if (!keep_alive || body_unread || eof_ || draining_ || worker_.draining()) {
     finishAndClose();
@@ -276,6 +288,7 @@ void ClientConnection::handleEof() {
       break;  // half-close: the response is still delivered, then the connection closes
     case Phase::kFinishing:
     case Phase::kLingering:
+    case Phase::kTunnel:  // handled in onRead
     case Phase::kClosing:
       break;
   }
@@ -307,7 +320,40 @@ void ClientConnection::finishAndClose() {
   if (writer_.pending() == 0 && !writer_.writing()) onWriteIdle();
 }
 
+void ClientConnection::becomeTunnel(std::unique_ptr<Tunnel> tunnel) {
+  worker_.deferred().destroyLater(std::move(exchange_));
+  phase_ = Phase::kTunnel;
+  tunnel_ = std::move(tunnel);
+  paused_ = false;
+  uv_timer_stop(&timer_);
+  std::string from_client = std::move(pending_);
+  pending_ = std::string();
+  startReading();
+  tunnel_->start(std::move(from_client), std::string());
+  if (eof_ && tunnel_) tunnel_->onClientEof();
+}
+
+void ClientConnection::shutdownWrite() {
+  if (write_shut_ || phase_ != Phase::kTunnel) return;
+  if (writer_.pending() > 0 || writer_.writing()) {
+    shutdown_after_write_ = true;
+    return;
+  }
+  write_shut_ = true;
+  shutdown_req_.data = this;
+  if (uv_shutdown(&shutdown_req_, reinterpret_cast<uv_stream_t*>(&socket_), &ClientConnection::onShutdown) != 0) {
+    close();
+  }
+}
+
 void ClientConnection::onWriteIdle() {
+  if (phase_ == Phase::kTunnel) {
+    if (shutdown_after_write_) {
+      shutdown_after_write_ = false;
+      shutdownWrite();
+    }
+    return;
+  }
   if (phase_ != Phase::kFinishing) {
     armTimer();
     return;
@@ -337,6 +383,7 @@ void ClientConnection::onShutdown(uv_shutdown_t* req, int status) {
 
 void ClientConnection::onWriteDrained() {
   if (exchange_) exchange_->onClientDrained();
+  if (tunnel_) tunnel_->onClientDrained();
 }
 
 void ClientConnection::onWriteError(int) { close(); }
@@ -352,6 +399,10 @@ void ClientConnection::close() {
   if (exchange_) {
     exchange_->abort();
     worker_.deferred().destroyLater(std::move(exchange_));
+  }
+  if (tunnel_) {
+    tunnel_->abort();
+    worker_.deferred().destroyLater(std::move(tunnel_));
   }
   uv_close(reinterpret_cast<uv_handle_t*>(&socket_), &ClientConnection::onClose);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &ClientConnection::onClose);

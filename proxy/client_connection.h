@@ -22,6 +22,7 @@
 namespace cuttle::proxy {
 
 class Exchange;
+class Tunnel;
 class Worker;
 
 class ClientConnection final : private StreamWriter::Listener {
@@ -44,6 +45,10 @@ class ClientConnection final : private StreamWriter::Listener {
   void exchangeDone(bool keep_alive);
   // Closes at once (a response cut short must show as a truncation).
   void abortConnection() { close(); }
+  // CONNECT succeeded: from now on the bytes are relayed by `tunnel`, never parsed.
+  void becomeTunnel(std::unique_ptr<Tunnel> tunnel);
+  // Tunnel half-close: FIN to the client once everything queued is written.
+  void shutdownWrite();
 
   // For the worker.
   void drain();
@@ -58,6 +63,7 @@ class ClientConnection final : private StreamWriter::Listener {
     kWaitingResponse,  // the request is complete; the exchange runs
     kFinishing,        // the last response is being written; then close
     kLingering,        // FIN sent; discarding input until the client closes too
+    kTunnel,           // relaying bytes for a CONNECT tunnel
     kClosing,
   };
   ClientConnection(Worker& worker);
@@ -91,6 +97,7 @@ class ClientConnection final : private StreamWriter::Listener {
   MessageReader reader_;
   StreamWriter writer_;
   std::unique_ptr<Exchange> exchange_;
+  std::unique_ptr<Tunnel> tunnel_;
   std::string pending_;  // pipelined bytes not yet parsed
   uint32_t served_ = 0;
   int open_handles_ = 0;
@@ -100,6 +107,8 @@ class ClientConnection final : private StreamWriter::Listener {
   bool consuming_ = false;   // consume() is on the stack
   bool eof_ = false;         // the client shut down its sending side
   bool draining_ = false;
+  bool shutdown_after_write_ = false;
+  bool write_shut_ = false;
 };
 
 }  // namespace cuttle::proxy

@@ -3,6 +3,7 @@
 #include "common/strings.h"
 #include "proxy/client_connection.h"
 #include "proxy/error_page.h"
+#include "proxy/tunnel.h"
 #include "proxy/worker.h"
 
 namespace cuttle::proxy {
@@ -44,6 +45,14 @@ void Exchange::start() {
     handleLocal();
     return;
   }
+  key_ = uri_.host;
+  key_ += ':';
+  appendDecimal(key_, uri_.port);
+  if (request_.method == Method::kConnect) {
+    url_ = std::string(request_.target);
+    acquireUpstream();
+    return;
+  }
   url_ = uri_.absolute();
   if (uri_.scheme != "http") {
     fail(Error(ErrorCode::kNotImplemented, Side::kClient,
@@ -72,9 +81,6 @@ void Exchange::start() {
     fail(Error(ErrorCode::kBodyTooLarge, Side::kClient, "request body larger than request_body_max_size"));
     return;
   }
-  key_ = uri_.host;
-  key_ += ':';
-  appendDecimal(key_, uri_.port);
   acquireUpstream();
 }
 
@@ -124,7 +130,7 @@ void Exchange::respondLocally(int status, std::string_view content_type, std::st
 
 void Exchange::acquireUpstream() {
   hierarchy_ = "HIER_DIRECT";
-  if (!retried_) {
+  if (!retried_ && request_.method != Method::kConnect) {
     if (UpstreamConnection* c = worker_.pool().take(key_)) {
       upstream_ = c;
       peer_ = c->peer().ipString();
@@ -172,7 +178,36 @@ void Exchange::connectNext() {
   upstream_->connect(this);
 }
 
-void Exchange::onUpstreamConnected() { sendRequestHead(); }
+void Exchange::onUpstreamConnected() {
+  if (request_.method == Method::kConnect) {
+    establishTunnel();
+  } else {
+    sendRequestHead();
+  }
+}
+
+void Exchange::establishTunnel() {
+  std::string out = "HTTP/1.1 200 Connection established\r\n\r\n";
+  status_ = 200;
+  bytes_sent_ += out.size();
+  response_started_ = true;
+  phase_ = Phase::kDone;
+  logged_ = true;  // the tunnel logs, once it ends
+  client_->write(std::move(out));
+  Tunnel::LogInfo info;
+  info.start_wall_ms = start_wall_ms_;
+  info.start_tick_ms = start_tick_ms_;
+  info.method = std::string(request_.method_name);
+  info.url = url_;
+  info.peer = peer_;
+  info.bytes_to_client = bytes_sent_;
+  info.bytes_from_client = request_.raw.size();
+  UpstreamConnection* u = upstream_;
+  upstream_ = nullptr;
+  ClientConnection* c = client_;
+  client_ = nullptr;
+  c->becomeTunnel(std::make_unique<Tunnel>(*c, u, std::move(info)));
+}
 
 void Exchange::sendRequestHead() {
   phase_ = Phase::kForwarding;
@@ -374,7 +409,10 @@ void Exchange::fail(const Error& error) {
   ErrorPageOptions opts;
   // The request was well framed (framing errors never reach an exchange), so the
   // connection can go on if the whole request was read.
-  opts.keep_alive = request_complete_ && clientWantsKeepAlive() && error.code != ErrorCode::kRequestTimeout;
+  // After a failed CONNECT, bytes the client sent for the tunnel must never be read as
+  // HTTP: close.
+  opts.keep_alive = request_complete_ && clientWantsKeepAlive() &&
+                    error.code != ErrorCode::kRequestTimeout && request_.method != Method::kConnect;
   opts.head_request = request_.method == Method::kHead;
   opts.date = worker_.httpDate();
   opts.via_host = worker_.config().via ? worker_.visibleHostname() : std::string_view();

@@ -56,6 +56,7 @@ class Exchange final : public Deferrable,
   void onResolved(Result<dns::AddressList> result);
   void connectNext();
   void sendRequestHead();
+  void establishTunnel();
   void sendBodyPiece(std::string_view data);
   void finishRequestBody();
   void respondLocally(int status, std::string_view content_type, std::string_view body);

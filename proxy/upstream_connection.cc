@@ -119,7 +119,8 @@ void UpstreamConnection::armTimer() {
   if (phase_ != Phase::kActive) return;
   // read_timeout covers an origin that neither answers nor reads what we send; it does
   // not run while cuttle itself holds the origin back (client backpressure).
-  const bool waiting_for_origin = (expecting_ && !response_done_ && !paused_) || writer_.pending() > 0;
+  const bool waiting_for_origin =
+      tunnel_ || (expecting_ && !response_done_ && !paused_) || writer_.pending() > 0;
   if (waiting_for_origin) {
     uv_timer_start(&timer_, &UpstreamConnection::onTimer,
                    static_cast<uint64_t>(worker_.config().read_timeout.count()), 0);
@@ -147,7 +148,8 @@ void UpstreamConnection::onTimer(uv_timer_t* t) {
       break;
     case Phase::kActive:
       self->fail(Error(ErrorCode::kUpstreamTimeout, Side::kUpstream,
-                       "origin " + self->peer_.toString() + " did not answer within read_timeout"),
+                       self->tunnel_ ? "tunnel idle for longer than read_timeout"
+                                     : "origin " + self->peer_.toString() + " did not answer within read_timeout"),
                  false);
       break;
     case Phase::kClosing:
@@ -174,6 +176,11 @@ void UpstreamConnection::onRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* b
 }
 
 void UpstreamConnection::process(const char* p, size_t n) {
+  if (tunnel_) {
+    armTimer();
+    if (listener_ != nullptr) listener_->onUpstreamBody(std::string_view(p, n));
+    return;
+  }
   if (phase_ == Phase::kIdle) {
     close();  // an idle origin must not speak: whatever it says belongs to no request
     return;
@@ -230,6 +237,11 @@ void UpstreamConnection::process(const char* p, size_t n) {
 }
 
 void UpstreamConnection::handleEof() {
+  if (tunnel_) {
+    reading_ = false;
+    if (listener_ != nullptr) listener_->onUpstreamTunnelEof();
+    return;
+  }
   if (phase_ == Phase::kIdle || listener_ == nullptr || response_done_) {
     keep_alive_ = false;
     if (phase_ == Phase::kIdle || listener_ == nullptr) close();
@@ -266,7 +278,35 @@ void UpstreamConnection::onWriteDrained() {
   if (listener_ != nullptr) listener_->onUpstreamDrained();
 }
 
-void UpstreamConnection::onWriteIdle() { armTimer(); }
+void UpstreamConnection::onWriteIdle() {
+  armTimer();
+  if (shutdown_pending_) shutdownWrite();
+}
+
+std::string UpstreamConnection::startTunnel(Listener* listener) {
+  listener_ = listener;
+  tunnel_ = true;
+  paused_ = false;
+  startReading();
+  armTimer();
+  return std::move(tunnel_leftover_);
+}
+
+void UpstreamConnection::shutdownWrite() {
+  if (phase_ != Phase::kActive || write_shut_) return;
+  if (writer_.pending() > 0 || writer_.writing()) {
+    shutdown_pending_ = true;
+    return;
+  }
+  shutdown_pending_ = false;
+  write_shut_ = true;
+  shutdown_req_.data = this;
+  if (uv_shutdown(&shutdown_req_, reinterpret_cast<uv_stream_t*>(&socket_), &UpstreamConnection::onShutdown) != 0) {
+    fail(Error(ErrorCode::kIo, Side::kUpstream, "cannot half-close the tunnel"), false);
+  }
+}
+
+void UpstreamConnection::onShutdown(uv_shutdown_t*, int) {}
 
 void UpstreamConnection::onWriteError(int status) {
   if (phase_ == Phase::kClosing) return;

@@ -41,6 +41,8 @@ class UpstreamConnection final : private BodyListener, private StreamWriter::Lis
     virtual void onUpstreamError(const Error& error, bool retryable) = 0;
     // The request bytes queued towards the origin fell below the low watermark.
     virtual void onUpstreamDrained() = 0;
+    // Tunnel mode only: the origin closed its sending side.
+    virtual void onUpstreamTunnelEof() {}
   };
 
   UpstreamConnection(Worker& worker, std::string key, const SocketAddress& peer);
@@ -73,10 +75,13 @@ class UpstreamConnection final : private BodyListener, private StreamWriter::Lis
   const SocketAddress& peer() const { return peer_; }
   const std::string& key() const { return key_; }
   bool reused() const { return requests_ > 0; }
-  // Detaches the socket for a tunnel (101 Switching Protocols): the caller takes the
-  // bytes read after the 101 response and the connection stops parsing HTTP.
-  uv_tcp_t* socket() { return &socket_; }
-  std::string takeTunnelLeftover() { return std::move(tunnel_leftover_); }
+  // Tunnel mode (after CONNECT, or a 101 response): bytes are relayed, not parsed. Reads
+  // arrive through onUpstreamBody, the origin's EOF through onUpstreamTunnelEof;
+  // read_timeout becomes an idle timeout over both directions. Bytes that followed a 101
+  // response in the same read are returned.
+  std::string startTunnel(Listener* listener);
+  // Half-closes towards the origin once everything queued is written.
+  void shutdownWrite();
 
  private:
   enum class Phase : uint8_t { kConnecting, kActive, kIdle, kClosing };
@@ -87,6 +92,7 @@ class UpstreamConnection final : private BodyListener, private StreamWriter::Lis
   static void onRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
   static void onTimer(uv_timer_t* t);
   static void onClose(uv_handle_t* h);
+  static void onShutdown(uv_shutdown_t* req, int status);
 
   void process(const char* p, size_t n);
   void handleEof();
@@ -109,6 +115,7 @@ class UpstreamConnection final : private BodyListener, private StreamWriter::Lis
   uv_tcp_t socket_;
   uv_timer_t timer_;
   uv_connect_t connect_req_;
+  uv_shutdown_t shutdown_req_;
   MessageReader reader_;
   StreamWriter writer_;
   HeaderList trailers_;
@@ -125,6 +132,9 @@ class UpstreamConnection final : private BodyListener, private StreamWriter::Lis
   bool extra_bytes_ = false;
   bool paused_ = false;
   bool reading_ = false;
+  bool tunnel_ = false;
+  bool shutdown_pending_ = false;  // shutdownWrite() waits for the writer to drain
+  bool write_shut_ = false;
 };
 
 }  // namespace cuttle::proxy
