@@ -16,7 +16,16 @@
 //   - resolve() never calls its callback before it returns. The returned Lookup cancels the
 //     callback when destroyed; a callback never runs after its Lookup is gone.
 //   - close() closes every handle; the Resolver may be destroyed once the loop has run the
-//     close callbacks (uv_run until the loop has no more handles of its).
+//     close callbacks (uv_run until the loop has no more handles of its). close() is
+//     idempotent and drops pending lookups WITHOUT calling their callbacks; afterwards
+//     resolve() returns a Lookup that is not pending and never calls back.
+//   - A Lookup may outlive its Resolver: delivery and close() detach it (pending() is false).
+//   - Host names: letters, digits, '-', '_' and '.', at most 253 characters, no empty label
+//     (one trailing dot is allowed and ignored); case-insensitive. Anything else fails with
+//     kDnsFailed without a query. Search domains are never appended.
+//   - The hosts file is parsed once by create(): "address name [aliases...]" lines, '#'
+//     comments; a name listed on several lines gets all addresses in file order. Its entries
+//     never expire. A missing or unreadable hosts file counts as empty.
 #pragma once
 
 #include <uv.h>
@@ -64,17 +73,21 @@ class Lookup {
 
  private:
   friend class Resolver;
-  Lookup(Resolver* r, uint64_t id) : resolver_(r), id_(id) {}
-  Resolver* resolver_ = nullptr;
+  // Registers this object with r as the owner of pending lookup id.
+  Lookup(Resolver* r, uint64_t id);
+  Resolver* resolver_ = nullptr;  // null once delivered, cancelled or closed
   uint64_t id_ = 0;
 };
 
 struct ResolverStats {
+  // Answers taken from the cache or the hosts file (positive or negative), by cached() or
+  // resolve(). Numeric hosts are not counted. cached() returning nullptr counts nothing.
   uint64_t cache_hits = 0;
+  // resolve() calls that had to wait for a query (started one or joined one in flight).
   uint64_t cache_misses = 0;
-  uint64_t queries = 0;   // lookups sent to c-ares
-  uint64_t failures = 0;
-  uint64_t total_lookup_ms = 0;  // summed time of queries
+  uint64_t queries = 0;          // lookups sent to c-ares
+  uint64_t failures = 0;         // queries that ended in an error (including timeouts)
+  uint64_t total_lookup_ms = 0;  // summed time of queries (loop time, ms)
 };
 
 class Resolver {
@@ -103,6 +116,8 @@ class Resolver {
   Resolver() = default;
   void cancel(uint64_t id);
   bool isPending(uint64_t id) const;
+  void rebind(uint64_t id, Lookup* owner);  // a Lookup moved: update the back-pointer
+  static void detach(Lookup* lookup) { lookup->resolver_ = nullptr; }
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
