@@ -11,6 +11,7 @@
 
 #include "conf/config.h"
 #include "tests/conf/conf_test_util.h"
+#include "tests/support/test_paths.h"
 
 namespace cuttle::conf {
 namespace {
@@ -158,6 +159,16 @@ TEST(SquidConf, SquidDocumentedDefaultsParseToCuttleDefaults) {
   ASSERT_EQ(cfg.access_logs.size(), 1u);
   EXPECT_EQ(cfg.access_logs[0].path, "/var/log/squid/access.log");
   EXPECT_EQ(cfg.cache_log, "/var/log/squid/cache.log");
+}
+
+TEST(SquidConf, ShippedCuttleConfLoadsWithoutWarnings) {
+  std::string path = std::string(cuttle::test::sourceDir()) + "/conf/cuttle.conf";
+  if (!exists(path.c_str())) GTEST_SKIP() << path << " is not there";
+  ParseOutcome out = parseConfigFile(path);
+  ASSERT_TRUE(out.errors.empty()) << dump(out.errors);
+  EXPECT_TRUE(out.warnings.empty()) << dump(out.warnings);
+  ASSERT_NE(out.config, nullptr);
+  EXPECT_FALSE(out.config->http_ports.empty());
 }
 
 TEST(SquidConf, HandWrittenOfficeProxy) {
