@@ -5,6 +5,7 @@
 namespace cuttle {
 namespace {
 constexpr size_t kCoalesceLimit = 16 * 1024;
+constexpr size_t kCoalesceSmall = 4 * 1024;
 constexpr size_t kMaxBufs = 64;
 }  // namespace
 
@@ -14,27 +15,51 @@ StreamWriter::StreamWriter(uv_stream_t* stream, Listener* listener, size_t high_
   req_.data = this;
 }
 
+void StreamWriter::noteAppended(size_t n) {
+  pending_ += n;
+  if (pending_ > high_) above_high_ = true;
+}
+
 void StreamWriter::append(std::string_view data) {
   if (data.empty() || failed_) return;
-  pending_ += data.size();
-  if (!queued_.empty() && queued_.back().size() + data.size() <= kCoalesceLimit) {
-    queued_.back().append(data);
-  } else {
-    queued_.emplace_back(data);
+  noteAppended(data.size());
+  if (!queued_.empty() && !queued_.back().shared &&
+      queued_.back().own.size() + data.size() <= kCoalesceLimit) {
+    queued_.back().own.append(data);
+    queued_.back().length += data.size();
+    return;
   }
-  if (pending_ > high_) above_high_ = true;
+  Segment s;
+  s.own.assign(data);
+  s.length = data.size();
+  queued_.push_back(std::move(s));
 }
 
 void StreamWriter::append(std::string&& data) {
   if (data.empty() || failed_) return;
-  pending_ += data.size();
-  if (!queued_.empty() && queued_.back().size() + data.size() <= kCoalesceLimit &&
-      data.size() < 1024) {
-    queued_.back().append(data);
-  } else {
-    queued_.push_back(std::move(data));
+  if (data.size() <= kCoalesceSmall) {
+    append(std::string_view(data));
+    return;
   }
-  if (pending_ > high_) above_high_ = true;
+  noteAppended(data.size());
+  Segment s;
+  s.length = data.size();
+  s.own = std::move(data);
+  queued_.push_back(std::move(s));
+}
+
+void StreamWriter::append(std::shared_ptr<const std::string> data, size_t offset, size_t length) {
+  if (length == 0 || failed_) return;
+  if (length <= kCoalesceSmall) {
+    append(std::string_view(data->data() + offset, length));
+    return;
+  }
+  noteAppended(length);
+  Segment s;
+  s.shared = std::move(data);
+  s.offset = offset;
+  s.length = length;
+  queued_.push_back(std::move(s));
 }
 
 void StreamWriter::consume(size_t n) {
@@ -42,13 +67,13 @@ void StreamWriter::consume(size_t n) {
   pending_ -= n;
   size_t i = 0;
   while (n > 0 && i < queued_.size()) {
-    size_t avail = queued_[i].size() - (i == 0 ? queued_offset_ : 0);
-    if (n < avail) {
-      queued_offset_ = (i == 0 ? queued_offset_ : 0) + n;
+    Segment& s = queued_[i];
+    if (n < s.length) {
+      s.offset += n;
+      s.length -= n;
       break;
     }
-    n -= avail;
-    queued_offset_ = 0;
+    n -= s.length;
     ++i;
   }
   queued_.erase(queued_.begin(), queued_.begin() + static_cast<std::ptrdiff_t>(i));
@@ -59,8 +84,7 @@ void StreamWriter::flush() {
   uv_buf_t bufs[kMaxBufs];
   size_t n = std::min(queued_.size(), kMaxBufs);
   for (size_t i = 0; i < n; ++i) {
-    size_t off = i == 0 ? queued_offset_ : 0;
-    bufs[i] = uv_buf_init(queued_[i].data() + off, static_cast<unsigned>(queued_[i].size() - off));
+    bufs[i] = uv_buf_init(const_cast<char*>(queued_[i].data()), static_cast<unsigned>(queued_[i].length));
   }
   int r = uv_try_write(stream_, bufs, static_cast<unsigned>(n));
   if (r > 0) consume(static_cast<size_t>(r));
@@ -71,16 +95,13 @@ void StreamWriter::flush() {
   // The rest goes through uv_write: libuv keeps writing as the socket drains, or reports
   // the error in the callback.
   inflight_.swap(queued_);
-  size_t off = queued_offset_;
-  queued_offset_ = 0;
   queued_.clear();
   std::vector<uv_buf_t> all;
   all.reserve(inflight_.size());
   inflight_bytes_ = 0;
-  for (size_t i = 0; i < inflight_.size(); ++i) {
-    size_t o = i == 0 ? off : 0;
-    all.push_back(uv_buf_init(inflight_[i].data() + o, static_cast<unsigned>(inflight_[i].size() - o)));
-    inflight_bytes_ += inflight_[i].size() - o;
+  for (const Segment& s : inflight_) {
+    all.push_back(uv_buf_init(const_cast<char*>(s.data()), static_cast<unsigned>(s.length)));
+    inflight_bytes_ += s.length;
   }
   int w = uv_write(&req_, stream_, all.data(), static_cast<unsigned>(all.size()), &StreamWriter::onWrite);
   if (w != 0) {
@@ -118,8 +139,8 @@ void StreamWriter::afterWrite(int status) {
 }
 
 void StreamWriter::shrink() {
-  if (queued_.empty()) std::vector<std::string>().swap(queued_);
-  if (!writing_) std::vector<std::string>().swap(inflight_);
+  if (queued_.empty()) std::vector<Segment>().swap(queued_);
+  if (!writing_) std::vector<Segment>().swap(inflight_);
 }
 
 }  // namespace cuttle

@@ -3,10 +3,12 @@
 //
 // append() only queues bytes; flush() sends them: first with uv_try_write (the common case
 // of a writable socket costs one writev and no callback), and what the kernel did not take
-// through one uv_write at a time. Small appends are coalesced.
+// through one uv_write at a time. Small appends are coalesced; shared buffers (cached
+// bodies) are referenced, not copied.
 //
 // Errors never surface synchronously: when the socket is broken, the bytes go to uv_write,
-// whose callback reports the error on a later loop turn (Listener::onWriteError).
+// whose callback reports the error on a later loop turn (Listener::onWriteError). After
+// flush() the owner may look at pending(): callbacks only report what libuv finished later.
 //
 // The owner keeps the stream open while a write is in flight (closing the stream makes
 // libuv call the write callback with UV_ECANCELED before the close callback).
@@ -15,6 +17,7 @@
 #include <uv.h>
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +44,8 @@ class StreamWriter {
 
   void append(std::string_view data);
   void append(std::string&& data);
+  // References `length` bytes of an immutable shared buffer from `offset`.
+  void append(std::shared_ptr<const std::string> data, size_t offset, size_t length);
   void flush();
 
   // Bytes appended and not yet accepted by the kernel.
@@ -53,9 +58,17 @@ class StreamWriter {
   void shrink();
 
  private:
+  struct Segment {
+    std::string own;                          // owned bytes, or
+    std::shared_ptr<const std::string> shared;  // a shared buffer
+    size_t offset = 0;                        // into own or *shared, advanced as written
+    size_t length = 0;                        // bytes left
+    const char* data() const { return (shared ? shared->data() : own.data()) + offset; }
+  };
   static void onWrite(uv_write_t* req, int status);
   void consume(size_t n);
   void afterWrite(int status);
+  void noteAppended(size_t n);
 
   uv_stream_t* stream_;
   Listener* listener_;
@@ -66,9 +79,8 @@ class StreamWriter {
   bool writing_ = false;
   bool failed_ = false;
   bool above_high_ = false;
-  std::vector<std::string> queued_;
-  size_t queued_offset_ = 0;  // bytes of queued_[0] already written
-  std::vector<std::string> inflight_;
+  std::vector<Segment> queued_;
+  std::vector<Segment> inflight_;
   size_t inflight_bytes_ = 0;
   uv_write_t req_;
 };

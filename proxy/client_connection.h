@@ -36,6 +36,9 @@ class ClientConnection final : private StreamWriter::Listener {
   // For the current exchange.
   void write(std::string&& bytes) { writer_.append(std::move(bytes)); }
   void write(std::string_view bytes) { writer_.append(bytes); }
+  void write(std::shared_ptr<const std::string> shared, size_t offset, size_t length) {
+    writer_.append(std::move(shared), offset, length);
+  }
   void flush();
   bool writeAboveHighWatermark() const { return writer_.aboveHighWatermark(); }
   void pauseReading();

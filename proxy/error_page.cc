@@ -56,6 +56,11 @@ std::string buildLocalResponse(int status, std::string_view content_type, std::s
     out += options.via_host;
     out += "\r\n";
   }
+  if (!options.cache_status.empty()) {
+    out += "Cache-Status: ";
+    out += options.cache_status;
+    out += "\r\n";
+  }
   out += options.keep_alive ? "" : "Connection: close\r\n";
   out += "\r\n";
   if (!options.head_request) out += body;

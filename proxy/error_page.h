@@ -16,6 +16,7 @@ struct ErrorPageOptions {
   bool head_request = false;   // no body
   std::string_view date;       // IMF-fixdate
   std::string_view via_host;   // empty: no Via
+  std::string_view cache_status;  // Cache-Status value (RFC 9211); empty: none
 };
 
 // A complete response: status line, Date, Content-Type text/plain, Content-Length,

@@ -23,6 +23,7 @@ Exchange::Exchange(ClientConnection& client, RequestHead&& request, const BodyFr
 }
 
 Exchange::~Exchange() {
+  abandonFill();
   if (upstream_ != nullptr) upstream_->close();
 }
 
@@ -81,6 +82,11 @@ void Exchange::start() {
     fail(Error(ErrorCode::kBodyTooLarge, Side::kClient, "request body larger than request_body_max_size"));
     return;
   }
+  if (request_.method == Method::kPurge) {
+    handlePurge();
+    return;
+  }
+  if (lookupCache()) return;
   acquireUpstream();
 }
 
@@ -211,8 +217,17 @@ void Exchange::establishTunnel() {
 
 void Exchange::sendRequestHead() {
   phase_ = Phase::kForwarding;
+  request_sent_time_ = nowSeconds();
   std::string head;
-  buildUpstreamRequest(request_, uri_, request_framing_, via(), head);
+  UpstreamRequestOptions options;
+  std::string validators;
+  if (stale_) {
+    // RFC 9111 4.3.1: validate the stored response with its own validators.
+    cache::appendValidators(*stale_, validators);
+    options.strip_conditionals = true;
+    options.extra_fields = validators;
+  }
+  buildUpstreamRequest(request_, uri_, request_framing_, via(), head, options);
   upstream_->send(std::move(head));
   if (!held_body_.empty()) {
     upstream_->send(std::move(held_body_));
@@ -312,12 +327,19 @@ void Exchange::onUpstreamHead(ResponseHead& head, const BodyFraming& framing) {
     fail(Error(ErrorCode::kBadResponse, Side::kUpstream, "unexpected protocol switch from origin"));
     return;
   }
+  if (phase_ == Phase::kDone) return;
+  if (stale_ && handleValidationResponse(head)) return;
+  invalidateAfter(head);
+  beginFill(head, framing);
   status_ = head.status;
   content_type_ = std::string(head.headers.get(HeaderId::kContentType));
   const bool keep_alive = request_complete_ && clientWantsKeepAlive();
   client_framing_ = chooseClientFraming(request_, head, framing, keep_alive);
+  std::string status_field = "Cache-Status: ";
+  status_field += missStatus(filling_ ? "; stored" : "");
+  status_field += "\r\n";
   std::string out;
-  buildClientResponse(head, client_framing_, request_, via(), worker_.httpDate(), out);
+  buildClientResponse(head, client_framing_, request_, via(), worker_.httpDate(), out, status_field);
   phase_ = Phase::kStreaming;
   response_started_ = true;
   bytes_sent_ += out.size();
@@ -325,6 +347,8 @@ void Exchange::onUpstreamHead(ResponseHead& head, const BodyFraming& framing) {
 }
 
 void Exchange::onUpstreamBody(std::string_view data) {
+  if (phase_ == Phase::kDone) return;  // answered already: the rest only drains the connection
+  if (filling_) fillBody(data);
   if (client_framing_.kind == Framing::kChunked) {
     std::string chunk;
     chunk.reserve(data.size() + 16);
@@ -342,10 +366,27 @@ void Exchange::onUpstreamBody(std::string_view data) {
 }
 
 void Exchange::onUpstreamReadDone() {
+  if (phase_ == Phase::kDone) return;
+  if (filling_ && !chunk_.empty()) {
+    // Followers see each read's worth of body without waiting for a full chunk.
+    auto c = std::make_shared<const std::string>(std::move(chunk_));
+    chunk_ = std::string();
+    chunks_.push_back(c);
+    claim_.fill->appendBody(std::move(c));
+  }
   if (client_ != nullptr) client_->flush();
 }
 
 void Exchange::onUpstreamComplete(HeaderList&& trailers) {
+  if (phase_ == Phase::kDone) {
+    // Answered already (a 304 refreshed the stored response, or stale-if-error): the
+    // connection is clean again.
+    UpstreamConnection* u = upstream_;
+    upstream_ = nullptr;
+    if (u != nullptr) u->release();
+    return;
+  }
+  if (filling_) completeFill();
   if (client_framing_.kind == Framing::kChunked) {
     std::string last;
     appendLastChunk(last, trailers);
@@ -364,6 +405,7 @@ void Exchange::onUpstreamComplete(HeaderList&& trailers) {
 
 void Exchange::onUpstreamError(const Error& error, bool retryable) {
   upstream_ = nullptr;  // it closed itself
+  if (phase_ == Phase::kDone) return;
   if (phase_ == Phase::kConnecting) {
     last_connect_error_ = error;
     connectNext();
@@ -386,16 +428,26 @@ void Exchange::onUpstreamDrained() {
 
 void Exchange::onClientDrained() {
   if (upstream_ != nullptr && phase_ == Phase::kStreaming) upstream_->resumeReading();
+  if (phase_ == Phase::kServingStore) pumpStore();
 }
 
 // ---- endings ------------------------------------------------------------------------------
 
 void Exchange::fail(const Error& error) {
   if (phase_ == Phase::kDone || client_ == nullptr) return;
+  abandonFill();
+  subscription_.reset();
   lookup_.cancel();
   if (upstream_ != nullptr) {
     upstream_->close();
     upstream_ = nullptr;
+  }
+  if (stale_ && !response_started_ && error.side != Side::kClient &&
+      cache::mayServeStaleOnError(request_, *stale_, nowSeconds(), worker_.cache().refreshRules())) {
+    // RFC 5861 4: the origin cannot be reached; the stale response may stand in.
+    serveStored(stale_, cache::currentAge(*stale_, nowSeconds()), "TCP_REFRESH_FAIL_OLD",
+                missStatus("; detail=stale-if-error"));
+    return;
   }
   if (response_started_) {
     // Part of a response is out: the client must see it cut short, never a clean end.
@@ -416,6 +468,8 @@ void Exchange::fail(const Error& error) {
   opts.head_request = request_.method == Method::kHead;
   opts.date = worker_.httpDate();
   opts.via_host = worker_.config().via ? worker_.visibleHostname() : std::string_view();
+  std::string cache_status = missStatus("");
+  opts.cache_status = cache_status;
   std::string page = buildErrorResponse(status_, error.cause, opts);
   bytes_sent_ += page.size();
   response_started_ = true;
@@ -433,6 +487,8 @@ void Exchange::finish(bool keep_alive) {
 }
 
 void Exchange::abort() {
+  abandonFill();
+  subscription_.reset();
   if (phase_ != Phase::kDone) {
     phase_ = Phase::kDone;
     log();

@@ -1,8 +1,10 @@
 // Exchange: one request and its response. Decides what to do with a parsed request (answer
-// locally, refuse, forward), finds an upstream connection (pool, DNS, connect with the next
+// locally, refuse, serve from the cache, follow a fill in flight, forward), finds an
+// upstream connection (pool, DNS, connect with the next
 // address on failure, one retry for idempotent requests on a reused connection), streams
 // the request body up and the response down with backpressure in both directions, and
-// writes the access log line.
+// writes the access log line. The cache half (lookup, hits, revalidation, filling, collapsed
+// forwarding) is in exchange_cache.cc.
 //
 // Owned by its ClientConnection; destroyed through the worker's deferred queue. abort()
 // detaches it from everything when the client goes away.
@@ -12,6 +14,9 @@
 #include <string>
 #include <string_view>
 
+#include "cache/cache.h"
+#include "cache/fill.h"
+#include "cache/policy.h"
 #include "common/deferred.h"
 #include "common/framing.h"
 #include "common/message.h"
@@ -19,6 +24,7 @@
 #include "common/uri.h"
 #include "dns/resolver.h"
 #include "proxy/forward_rules.h"
+#include "proxy/hit_response.h"
 #include "proxy/upstream_connection.h"
 
 namespace cuttle::proxy {
@@ -28,7 +34,8 @@ class Worker;
 
 class Exchange final : public Deferrable,
                        public BodyListener,
-                       private UpstreamConnection::Listener {
+                       private UpstreamConnection::Listener,
+                       private cache::FillListener {
  public:
   Exchange(ClientConnection& client, RequestHead&& request, const BodyFraming& framing,
            bool request_complete);
@@ -48,7 +55,9 @@ class Exchange final : public Deferrable,
   void abort();
 
  private:
-  enum class Phase : uint8_t { kNew, kResolving, kConnecting, kForwarding, kStreaming, kDone };
+  enum class Phase : uint8_t {
+    kNew, kFollowing, kResolving, kConnecting, kForwarding, kStreaming, kServingStore, kDone,
+  };
 
   void handleLocal();
   bool answerMaxForwards();
@@ -65,6 +74,25 @@ class Exchange final : public Deferrable,
   void log();
   bool clientWantsKeepAlive() const;
   ViaOptions via() const;
+
+  // exchange_cache.cc
+  bool lookupCache();
+  void handlePurge();
+  void serveStored(const cache::ObjectPtr& object, int64_t age, std::string_view result,
+                   std::string cache_status);
+  void pumpStore();
+  void follow();
+  void onFillProgress() override;
+  void startFollowingResponse(const cache::Fill::View& view);
+  void stopFollowing();
+  bool handleValidationResponse(ResponseHead& head);
+  void beginFill(const ResponseHead& head, const BodyFraming& framing);
+  void fillBody(std::string_view data);
+  void completeFill();
+  void abandonFill();
+  void invalidateAfter(const ResponseHead& head);
+  std::string missStatus(std::string_view extra) const;
+  int64_t nowSeconds() const;
 
   // UpstreamConnection::Listener
   void onUpstreamConnected() override;
@@ -104,6 +132,26 @@ class Exchange final : public Deferrable,
   std::string_view result_ = "TCP_MISS";
   std::string_view hierarchy_ = "HIER_NONE";
   std::string peer_ = "-";
+
+  // Cache state.
+  cache::CacheControl request_cc_;
+  std::string_view fwd_ = "bypass";  // Cache-Status fwd= value when going to the origin
+  bool uri_known_ = false;
+  cache::Cache::Claim claim_;                // leader or follower of a fill
+  cache::Fill::Subscription subscription_;   // follower
+  size_t next_chunk_ = 0;                    // follower: chunks already sent
+  bool follower_chunked_ = false;
+  bool no_collapse_ = false;                 // fell back from a failed fill
+  cache::ObjectPtr stale_;                   // being revalidated
+  cache::ObjectPtr head_object_;             // leader: the head published to the fill
+  std::string chunk_;                        // leader: body chunk being filled
+  std::vector<cache::StoredObject::Chunk> chunks_;
+  uint64_t fill_bytes_ = 0;
+  bool filling_ = false;
+  int64_t request_sent_time_ = 0;            // unix seconds (RFC 9111 4.2.3 request_time)
+  cache::ObjectPtr streaming_;               // body streamed from the store
+  uint64_t stream_pos_ = 0;
+  uint64_t stream_end_ = 0;
 };
 
 }  // namespace cuttle::proxy

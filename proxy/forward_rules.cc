@@ -35,8 +35,18 @@ bool isHopByHopField(const HeaderField& field, const HeaderList& message_headers
   return false;
 }
 
+static bool isConditionalOrRange(HeaderId id, const UpstreamRequestOptions& o) {
+  if (o.strip_conditionals &&
+      (id == HeaderId::kIfNoneMatch || id == HeaderId::kIfModifiedSince || id == HeaderId::kIfMatch ||
+       id == HeaderId::kIfUnmodifiedSince || id == HeaderId::kIfRange)) {
+    return true;
+  }
+  return o.strip_range && (id == HeaderId::kRange || id == HeaderId::kIfRange);
+}
+
 void buildUpstreamRequest(const RequestHead& request, const Uri& uri, const BodyFraming& body,
-                          const ViaOptions& via, std::string& out) {
+                          const ViaOptions& via, std::string& out,
+                          const UpstreamRequestOptions& options) {
   out.reserve(out.size() + request.raw.size() + 64);
   out += request.method_name;
   out += ' ';
@@ -54,6 +64,7 @@ void buildUpstreamRequest(const RequestHead& request, const Uri& uri, const Body
       continue;
     }
     if (f.id == HeaderId::kExpect && !request.version.is11OrLater()) continue;
+    if (isConditionalOrRange(f.id, options)) continue;
     if (f.id == HeaderId::kMaxForwards && max_forwards_applies) {
       // RFC 9110 7.6.2: decrement; the caller answered itself when it was 0.
       auto v = parseDecimal(trimOws(f.value));
@@ -66,6 +77,7 @@ void buildUpstreamRequest(const RequestHead& request, const Uri& uri, const Body
     }
     appendField(f, out);
   }
+  out += options.extra_fields;
   appendVia(request.version, via, out);
   switch (body.kind) {
     case Framing::kLength:
@@ -117,7 +129,7 @@ ClientFraming chooseClientFraming(const RequestHead& request, const ResponseHead
 
 void buildClientResponse(const ResponseHead& response, const ClientFraming& framing,
                          const RequestHead& request, const ViaOptions& via,
-                         std::string_view date, std::string& out) {
+                         std::string_view date, std::string& out, std::string_view extra_fields) {
   out.reserve(out.size() + response.raw.size() + 96);
   out += "HTTP/1.1 ";
   appendDecimal(out, static_cast<uint64_t>(response.status));
@@ -146,6 +158,7 @@ void buildClientResponse(const ResponseHead& response, const ClientFraming& fram
     out += "\r\n";
   }
   appendVia(response.version, via, out);
+  out += extra_fields;
   if (framing.kind == Framing::kLength) {
     out += "Content-Length: ";
     appendDecimal(out, framing.length);

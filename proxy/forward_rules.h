@@ -25,8 +25,14 @@ bool isHopByHopField(const HeaderField& field, const HeaderList& message_headers
 // URI first, the end-to-end fields in received order (duplicates kept), Max-Forwards
 // decremented for OPTIONS and TRACE, Expect dropped for HTTP/1.0 clients (RFC 9110 10.1.1),
 // Via appended, and framing for `body`. Appends to out.
+struct UpstreamRequestOptions {
+  bool strip_conditionals = false;  // validating a stored response: cuttle's validators only
+  bool strip_range = false;         // fetching the whole object for the cache
+  std::string_view extra_fields;    // "Name: value\r\n" lines added before Via
+};
 void buildUpstreamRequest(const RequestHead& request, const Uri& uri, const BodyFraming& body,
-                          const ViaOptions& via, std::string& out);
+                          const ViaOptions& via, std::string& out,
+                          const UpstreamRequestOptions& options = {});
 
 // How cuttle frames a response body towards the client (RFC 9112 6, 7): Content-Length
 // when known; chunked to HTTP/1.1 clients otherwise; close-delimited to HTTP/1.0 clients,
@@ -44,7 +50,8 @@ ClientFraming chooseClientFraming(const RequestHead& request, const ResponseHead
 // `framing`. `date` is the current IMF-fixdate. Appends to out.
 void buildClientResponse(const ResponseHead& response, const ClientFraming& framing,
                          const RequestHead& request, const ViaOptions& via,
-                         std::string_view date, std::string& out);
+                         std::string_view date, std::string& out,
+                         std::string_view extra_fields = {});
 
 // An interim (1xx) response for an HTTP/1.1 client.
 void buildInterimResponse(const ResponseHead& response, std::string& out);

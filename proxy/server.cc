@@ -129,6 +129,7 @@ int Server::run() {
     return 1;
   }
   shared_.access_log = std::move(log.value());
+  shared_.cache = cache::Cache::open(c);
   Status s = openListeners();
   if (s) s = startWorkers();
   if (!s) {
@@ -146,6 +147,8 @@ int Server::run() {
   uv_signal_start(&sigint_, &Server::onSignal, SIGINT);
   uv_run(&loop_, UV_RUN_DEFAULT);
   for (auto& w : workers_) w->join();
+  workers_.clear();
+  shared_.cache.reset();  // commits what is queued for the store
   shared_.access_log->flush();
   LOG_INFO("cuttle stopped");
   return 0;

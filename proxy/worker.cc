@@ -9,7 +9,10 @@ namespace cuttle::proxy {
 
 Worker::Worker(int index, SharedState& shared) : index_(index), shared_(shared) {}
 
-Worker::~Worker() { join(); }
+Worker::~Worker() {
+  join();
+  cache_context_.reset();  // its store reader goes before the store
+}
 
 Status Worker::start(std::vector<int> listen_fds) {
   uv_loop_init(&loop_);
@@ -18,6 +21,7 @@ Status Worker::start(std::vector<int> listen_fds) {
   shutdown_async_.data = this;
   shutdown_timer_.data = this;
   deferred_ = std::make_unique<DeferredQueue>(&loop_);
+  cache_context_ = shared_.cache->attach(&loop_);
   const conf::Config& c = config();
   dns::ResolverOptions options;
   options.nameservers = c.dns_nameservers;
@@ -123,7 +127,8 @@ void Worker::maybeFinishShutdown() {
   uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_async_), nullptr);
   pool_.closeAll();
   resolver_->close();
-  deferred_->close();
+  deferred_->close();  // destroys the last exchanges, and with them their fill subscriptions
+  cache_context_->close();
 }
 
 }  // namespace cuttle::proxy

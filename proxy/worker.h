@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "cache/cache.h"
 #include "common/deferred.h"
 #include "common/http_date.h"
 #include "conf/config.h"
@@ -31,6 +32,7 @@ class ClientConnection;
 struct SharedState {
   std::shared_ptr<const conf::Config> config;
   std::unique_ptr<AccessLog> access_log;
+  std::unique_ptr<cache::Cache> cache;
   std::atomic<uint32_t> client_connections{0};
   std::string visible_hostname;
 };
@@ -56,6 +58,8 @@ class Worker {
   UpstreamPool& pool() { return pool_; }
   DeferredQueue& deferred() { return *deferred_; }
   AccessLog& accessLog() { return *shared_.access_log; }
+  cache::Cache& cache() { return *shared_.cache; }
+  cache::Cache::Context& cacheContext() { return *cache_context_; }
   std::string_view visibleHostname() const { return shared_.visible_hostname; }
   // Current time as an HTTP date, cached per second.
   std::string_view httpDate();
@@ -83,6 +87,7 @@ class Worker {
   std::vector<std::unique_ptr<uv_tcp_t>> listeners_;
   std::unique_ptr<dns::Resolver> resolver_;
   std::unique_ptr<DeferredQueue> deferred_;
+  std::unique_ptr<cache::Cache::Context> cache_context_;
   UpstreamPool pool_;
   DateCache date_cache_;
   ClientConnection* connections_ = nullptr;  // intrusive list head

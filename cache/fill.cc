@@ -1,0 +1,147 @@
+#include "cache/fill.h"
+
+#include <algorithm>
+
+namespace cuttle::cache {
+
+// ---- FillWaker ----------------------------------------------------------------------------
+
+FillWaker::FillWaker(uv_loop_t* loop) {
+  uv_async_init(loop, &async_, &FillWaker::onAsync);
+  async_.data = this;
+}
+
+FillWaker::~FillWaker() = default;
+
+uint64_t FillWaker::add(FillListener* listener) {
+  uint64_t id = next_id_++;
+  listeners_[id] = listener;
+  return id;
+}
+
+void FillWaker::remove(uint64_t id) { listeners_.erase(id); }
+
+void FillWaker::wake(uint64_t id) {
+  bool first;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (closed_) return;
+    first = pending_.empty();
+    pending_.push_back(id);
+  }
+  if (first) uv_async_send(&async_);
+}
+
+void FillWaker::onAsync(uv_async_t* async) {
+  auto* self = static_cast<FillWaker*>(async->data);
+  std::vector<uint64_t> ids;
+  {
+    std::lock_guard<std::mutex> lock(self->mutex_);
+    ids.swap(self->pending_);
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  for (uint64_t id : ids) {
+    // A listener may unsubscribe (itself or others) while being woken: look each one up.
+    auto it = self->listeners_.find(id);
+    if (it != self->listeners_.end()) it->second->onFillProgress();
+  }
+}
+
+void FillWaker::close() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (closed_) return;
+    closed_ = true;
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
+}
+
+// ---- Fill ---------------------------------------------------------------------------------
+
+void Fill::wakeAll() {
+  for (const Subscriber& s : subscribers_) s.waker->wake(s.id);
+}
+
+void Fill::publishHead(ObjectPtr head, std::optional<uint64_t> length) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (state_ != State::kFetching) return;
+  head_ = std::move(head);
+  length_ = length;
+  state_ = State::kStreaming;
+  wakeAll();
+}
+
+void Fill::appendBody(StoredObject::Chunk chunk) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (state_ != State::kStreaming) return;
+  chunks_.push_back(std::move(chunk));
+  wakeAll();
+}
+
+void Fill::complete(ObjectPtr object) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (state_ == State::kComplete || state_ == State::kFailed) return;
+  object_ = std::move(object);
+  if (!head_) head_ = object_;
+  state_ = State::kComplete;
+  wakeAll();
+}
+
+void Fill::fail() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (state_ == State::kComplete || state_ == State::kFailed) return;
+  state_ = State::kFailed;
+  wakeAll();
+}
+
+Fill::View Fill::read(size_t from_chunk) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  View v;
+  v.state = state_;
+  v.head = head_;
+  v.length = length_;
+  v.object = object_;
+  if (from_chunk < chunks_.size()) {
+    v.chunks.assign(chunks_.begin() + static_cast<std::ptrdiff_t>(from_chunk), chunks_.end());
+  }
+  return v;
+}
+
+Fill::Subscription Fill::subscribe(FillWaker& waker, FillListener* listener) {
+  Subscription s;
+  s.fill_ = shared_from_this();
+  s.waker_ = &waker;
+  s.id_ = waker.add(listener);
+  std::lock_guard<std::mutex> lock(mutex_);
+  subscribers_.push_back(Subscriber{&waker, s.id_});
+  // Whatever happened before the subscription is reported right away (on a later turn).
+  if (state_ != State::kFetching) waker.wake(s.id_);
+  return s;
+}
+
+Fill::Subscription& Fill::Subscription::operator=(Subscription&& o) noexcept {
+  if (this != &o) {
+    reset();
+    fill_ = std::move(o.fill_);
+    waker_ = o.waker_;
+    id_ = o.id_;
+    o.waker_ = nullptr;
+    o.id_ = 0;
+  }
+  return *this;
+}
+
+void Fill::Subscription::reset() {
+  if (!fill_) return;
+  {
+    std::lock_guard<std::mutex> lock(fill_->mutex_);
+    std::erase_if(fill_->subscribers_, [&](const Subscriber& s) { return s.waker == waker_ && s.id == id_; });
+  }
+  waker_->remove(id_);
+  fill_.reset();
+  waker_ = nullptr;
+  id_ = 0;
+}
+
+}  // namespace cuttle::cache

@@ -1,0 +1,118 @@
+// Fill: a response being fetched into the cache, readable while it is written.
+//
+// Collapsed forwarding: the first request for a missing or stale URL becomes the leader
+// and fetches; concurrent requests for the URL follow the fill, on any worker. The leader
+// publishes the head, then body chunks as they arrive, then the complete object, or fails
+// the fill (uncacheable response, origin error, abort): followers then fetch on their own.
+// Followers are woken on their own loop through their worker's FillWaker.
+//
+// Threads: the leader calls the writer side on its loop; followers read under the fill's
+// mutex from theirs. Lock order: a fill's mutex, then a waker's; never the reverse.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "cache/object.h"
+
+namespace cuttle::cache {
+
+class FillListener {
+ public:
+  virtual ~FillListener() = default;
+  // The fill changed (head, more body, completion or failure). On the listener's loop.
+  virtual void onFillProgress() = 0;
+};
+
+// Delivers wake-ups to listeners on one loop. Thread: wake() from any thread; the rest on
+// the loop's thread. Every subscription must be gone before close().
+class FillWaker {
+ public:
+  explicit FillWaker(uv_loop_t* loop);
+  FillWaker(const FillWaker&) = delete;
+  FillWaker& operator=(const FillWaker&) = delete;
+  ~FillWaker();
+
+  uint64_t add(FillListener* listener);
+  void remove(uint64_t id);
+  void wake(uint64_t id);
+  void close();
+
+ private:
+  static void onAsync(uv_async_t* async);
+  uv_async_t async_;
+  std::mutex mutex_;
+  std::vector<uint64_t> pending_;  // guarded by mutex_
+  std::unordered_map<uint64_t, FillListener*> listeners_;
+  uint64_t next_id_ = 1;
+  bool closed_ = false;
+};
+
+class Fill : public std::enable_shared_from_this<Fill> {
+ public:
+  enum class State : uint8_t { kFetching, kStreaming, kComplete, kFailed };
+
+  explicit Fill(std::string url) : url_(std::move(url)) {}
+  const std::string& url() const { return url_; }
+
+  // ---- Leader.
+  // The response head: an object with the stored fields and no body; `length` when known.
+  void publishHead(ObjectPtr head, std::optional<uint64_t> length);
+  void appendBody(StoredObject::Chunk chunk);
+  // The object is complete (stored or not, followers may use it).
+  void complete(ObjectPtr object);
+  void fail();
+
+  // ---- Followers.
+  struct View {
+    State state = State::kFetching;
+    ObjectPtr head;                      // from kStreaming on
+    std::optional<uint64_t> length;
+    std::vector<StoredObject::Chunk> chunks;  // chunks from the index asked for
+    ObjectPtr object;                    // kComplete
+  };
+  View read(size_t from_chunk) const;
+
+  // Subscription: wakes `listener` on its loop at every change; unsubscribes when
+  // destroyed. No wake-up for it runs after its destruction.
+  class Subscription {
+   public:
+    Subscription() = default;
+    Subscription(Subscription&& o) noexcept { *this = std::move(o); }
+    Subscription& operator=(Subscription&& o) noexcept;
+    ~Subscription() { reset(); }
+    void reset();
+
+   private:
+    friend class Fill;
+    std::shared_ptr<Fill> fill_;
+    FillWaker* waker_ = nullptr;
+    uint64_t id_ = 0;
+  };
+  Subscription subscribe(FillWaker& waker, FillListener* listener);
+
+ private:
+  void wakeAll();  // with mutex_ held
+
+  std::string url_;
+  mutable std::mutex mutex_;
+  State state_ = State::kFetching;
+  ObjectPtr head_;
+  std::optional<uint64_t> length_;
+  std::vector<StoredObject::Chunk> chunks_;
+  ObjectPtr object_;
+  struct Subscriber {
+    FillWaker* waker;
+    uint64_t id;
+  };
+  std::vector<Subscriber> subscribers_;
+};
+
+}  // namespace cuttle::cache

@@ -1,0 +1,407 @@
+// The cache half of Exchange: lookup and hits, revalidation, filling the cache as the
+// leader of a fill, following a fill (collapsed forwarding), invalidation, PURGE.
+#include "cache/policy.h"
+#include "common/strings.h"
+#include "proxy/client_connection.h"
+#include "proxy/error_page.h"
+#include "proxy/exchange.h"
+#include "proxy/worker.h"
+
+namespace cuttle::proxy {
+namespace {
+
+constexpr size_t kFillChunk = 64 * 1024;
+
+bool hasConditionals(const HeaderList& h) {
+  return h.has(HeaderId::kIfNoneMatch) || h.has(HeaderId::kIfModifiedSince) ||
+         h.has(HeaderId::kIfMatch) || h.has(HeaderId::kIfUnmodifiedSince) || h.has(HeaderId::kIfRange);
+}
+
+}  // namespace
+
+int64_t Exchange::nowSeconds() const { return worker_.wallClockMs() / 1000; }
+
+std::string Exchange::missStatus(std::string_view extra) const {
+  // RFC 9211: "<cache>; fwd=<why>[; fwd-status=N][; stored][; collapsed][; detail=...]"
+  std::string s(worker_.visibleHostname());
+  s += "; fwd=";
+  s += fwd_;
+  s += extra;
+  return s;
+}
+
+bool Exchange::lookupCache() {
+  if (request_.method != Method::kGet && request_.method != Method::kHead) return false;
+  cache::Cache& c = worker_.cache();
+  request_cc_ = cache::parseCacheControl(request_.headers);
+  const int64_t now = nowSeconds();
+  cache::Cache::Found found = c.lookup(worker_.cacheContext(), url_, request_.headers);
+  uri_known_ = found.uri_known;
+  fwd_ = found.uri_known ? "vary-miss" : "uri-miss";
+  if (found.object) {
+    cache::UseDecision d = cache::decideUse(request_, *found.object, now, c.refreshRules());
+    if (d.use == cache::Use::kFresh || d.use == cache::Use::kStaleWhileRevalidate) {
+      std::string status(worker_.visibleHostname());
+      status += "; hit";
+      if (d.use == cache::Use::kFresh) {
+        status += "; ttl=";
+        appendDecimal(status, static_cast<uint64_t>(std::max<int64_t>(0, d.freshness.lifetime - d.age)));
+      } else {
+        status += "; detail=stale-while-revalidate";
+      }
+      c.touch(found.object->key());
+      serveStored(found.object, d.age, found.from_memory ? "TCP_MEM_HIT" : "TCP_HIT", std::move(status));
+      return true;
+    }
+    if (d.use == cache::Use::kMustValidate) {
+      stale_ = found.object;
+      fwd_ = (request_cc_.no_cache || request_.headers.hasToken(HeaderId::kPragma, "no-cache"))
+                 ? "request"
+                 : "stale";
+      result_ = fwd_ == "request" ? "TCP_CLIENT_REFRESH_MISS" : "TCP_REFRESH_MISS";
+    } else {
+      fwd_ = "stale";
+    }
+  }
+  if (request_cc_.only_if_cached) {
+    // RFC 9111 5.2.1.7: nothing usable stored: 504.
+    fail(Error(ErrorCode::kGatewayTimeout, Side::kCache, "only-if-cached and no usable stored response"));
+    return true;
+  }
+  const bool range = request_.headers.has(HeaderId::kRange);
+  if (request_.method == Method::kHead || range) {
+    stale_ = nullptr;  // forwarded as is: a HEAD or partial response never fills the cache
+    return false;
+  }
+  if (no_collapse_ || request_cc_.no_store || request_.headers.has(HeaderId::kAuthorization)) return false;
+  claim_ = c.claim(url_);
+  if (!claim_.leader) {
+    follow();
+    return true;
+  }
+  return false;
+}
+
+void Exchange::handlePurge() {
+  if (!client_->peer().isLoopback()) {
+    fail(Error(ErrorCode::kForbidden, Side::kClient, "PURGE is allowed from localhost only"));
+    return;
+  }
+  const bool existed = worker_.cache().purge(worker_.cacheContext(), url_);
+  result_ = "TCP_MISS";
+  respondLocally(existed ? 200 : 404, "text/plain", existed ? "purged\n" : "not in cache\n");
+}
+
+// ---- serving a stored response ------------------------------------------------------------
+
+void Exchange::serveStored(const cache::ObjectPtr& object, int64_t age, std::string_view result,
+                           std::string cache_status) {
+  HitOptions o;
+  o.age = age;
+  o.cache_status = cache_status;
+  o.via = via();
+  o.keep_alive = request_complete_ && clientWantsKeepAlive();
+  o.date = worker_.httpDate();
+  HitResponse r = buildHitResponse(request_, *object, o);
+  status_ = r.status;
+  result_ = r.result == "TCP_IMS_HIT" ? r.result : result;
+  content_type_ = std::string(object->headers().get(HeaderId::kContentType));
+  response_started_ = true;
+  client_framing_.keep_alive = o.keep_alive;
+  bytes_sent_ += r.head.size() + r.body_length;
+  client_->write(std::move(r.head));
+  for (BodySegment& s : r.body) client_->write(std::move(s.data), s.offset, s.length);
+  if (r.stream_from_store) {
+    streaming_ = object;
+    stream_pos_ = r.stream_offset;
+    stream_end_ = r.stream_offset + r.body_length;
+    phase_ = Phase::kServingStore;
+    pumpStore();
+    return;
+  }
+  finish(o.keep_alive);
+}
+
+void Exchange::pumpStore() {
+  while (stream_pos_ < stream_end_ && client_ != nullptr && !client_->writeAboveHighWatermark()) {
+    const uint64_t want = std::min<uint64_t>(stream_end_ - stream_pos_, cache::Store::kChunkSize);
+    auto bytes = worker_.cache().readBody(worker_.cacheContext(), streaming_->key(), stream_pos_, want);
+    if (!bytes || bytes->empty()) {
+      // Evicted or corrupt while being served: the client must see the truncation.
+      phase_ = Phase::kDone;
+      log();
+      client_->abortConnection();
+      return;
+    }
+    stream_pos_ += bytes->size();
+    client_->write(std::move(*bytes));
+    client_->flush();
+  }
+  if (stream_pos_ >= stream_end_ && client_ != nullptr) {
+    streaming_ = nullptr;
+    finish(client_framing_.keep_alive);
+  }
+}
+
+// ---- following a fill (collapsed forwarding) ----------------------------------------------
+
+void Exchange::follow() {
+  phase_ = Phase::kFollowing;
+  fwd_ = "miss";
+  subscription_ = claim_.fill->subscribe(worker_.cacheContext().waker(), this);
+}
+
+void Exchange::stopFollowing() {
+  subscription_.reset();
+  claim_ = {};
+}
+
+void Exchange::onFillProgress() {
+  if (phase_ != Phase::kFollowing || client_ == nullptr || !claim_.fill) return;
+  cache::Fill::View v = claim_.fill->read(next_chunk_);
+  if (v.state == cache::Fill::State::kFailed) {
+    stopFollowing();
+    if (response_started_) {
+      phase_ = Phase::kDone;  // the leader's fetch broke mid-body: so does this copy
+      log();
+      client_->abortConnection();
+      return;
+    }
+    // Uncacheable or failed: fetch on our own.
+    no_collapse_ = true;
+    acquireUpstream();
+    return;
+  }
+  if (!response_started_) {
+    if (!v.head) return;
+    const cache::StoredObject& h = *v.head;
+    if (h.vary() == "*" || h.variant() != cache::secondaryKey(h.vary(), request_.headers)) {
+      stopFollowing();  // another variant than this request selects
+      no_collapse_ = true;
+      acquireUpstream();
+      return;
+    }
+    const bool streamable = !hasConditionals(request_.headers) && h.status() >= 200 &&
+                            h.status() != 204 && h.status() != 304;
+    if (!streamable || v.state == cache::Fill::State::kComplete) {
+      if (v.state != cache::Fill::State::kComplete) return;  // answer as a hit, once complete
+      cache::ObjectPtr object = v.object;
+      stopFollowing();
+      serveStored(object, cache::currentAge(*object, nowSeconds()), "TCP_MISS",
+                  missStatus("; collapsed"));
+      return;
+    }
+    startFollowingResponse(v);
+  }
+  for (const cache::StoredObject::Chunk& c : v.chunks) {
+    ++next_chunk_;
+    if (follower_chunked_) {
+      std::string size;
+      appendHex(size, c->size());
+      size += "\r\n";
+      bytes_sent_ += size.size() + c->size() + 2;
+      client_->write(std::move(size));
+      client_->write(c, 0, c->size());
+      client_->write(std::string_view("\r\n"));
+    } else {
+      bytes_sent_ += c->size();
+      client_->write(c, 0, c->size());
+    }
+  }
+  if (v.state == cache::Fill::State::kComplete) {
+    if (follower_chunked_) {
+      client_->write(std::string_view("0\r\n\r\n"));
+      bytes_sent_ += 5;
+    }
+    stopFollowing();
+    finish(client_framing_.keep_alive);
+    return;
+  }
+  client_->flush();
+}
+
+void Exchange::startFollowingResponse(const cache::Fill::View& v) {
+  const cache::StoredObject& h = *v.head;
+  status_ = h.status();
+  content_type_ = std::string(h.headers().get(HeaderId::kContentType));
+  client_framing_.keep_alive = request_complete_ && clientWantsKeepAlive();
+  std::string out = "HTTP/1.1 ";
+  appendDecimal(out, static_cast<uint64_t>(h.status()));
+  out += ' ';
+  out += h.reason().empty() ? reasonPhrase(h.status()) : std::string_view(h.reason());
+  out += "\r\n";
+  out += h.fields();
+  out += "Age: ";
+  appendDecimal(out, static_cast<uint64_t>(std::max<int64_t>(0, cache::currentAge(h, nowSeconds()))));
+  out += "\r\n";
+  if (worker_.config().via) {
+    out += "Via: 1.1 ";
+    out += worker_.visibleHostname();
+    out += "\r\n";
+  }
+  out += "Cache-Status: ";
+  out += missStatus("; collapsed");
+  out += "\r\n";
+  if (v.length) {
+    out += "Content-Length: ";
+    appendDecimal(out, *v.length);
+    out += "\r\n";
+  } else if (request_.version.is11OrLater()) {
+    out += "Transfer-Encoding: chunked\r\n";
+    follower_chunked_ = true;
+  } else {
+    client_framing_.keep_alive = false;  // close-delimited for an HTTP/1.0 client
+  }
+  if (!client_framing_.keep_alive) {
+    out += "Connection: close\r\n";
+  } else if (!request_.version.is11OrLater()) {
+    out += "Connection: keep-alive\r\n";
+  }
+  out += "\r\n";
+  response_started_ = true;
+  bytes_sent_ += out.size();
+  client_->write(std::move(out));
+}
+
+// ---- revalidation -------------------------------------------------------------------------
+
+bool Exchange::handleValidationResponse(ResponseHead& head) {
+  const int64_t now = nowSeconds();
+  cache::Cache& c = worker_.cache();
+  if (head.status == 304) {
+    if (!cache::notModifiedMatches(*stale_, head.headers)) {
+      fail(Error(ErrorCode::kBadResponse, Side::kUpstream,
+                 "304 Not Modified does not match the stored response"));
+      return true;
+    }
+    cache::StoredObject::Init init = stale_->init();
+    init.fields = cache::mergeNotModified(*stale_, head.headers);
+    init.request_time = request_sent_time_;
+    init.response_time = now;
+    cache::ObjectPtr fresh = cache::StoredObject::create(std::move(init));
+    if (!fresh) fresh = stale_;
+    c.update(fresh);
+    if (claim_.leader) {
+      claim_.fill->complete(fresh);
+      c.release(claim_.fill);
+      claim_ = {};
+    }
+    serveStored(fresh, cache::currentAge(*fresh, now), "TCP_REFRESH_UNMODIFIED",
+                missStatus("; fwd-status=304"));
+    return true;
+  }
+  if (head.status >= 500 && cache::mayServeStaleOnError(request_, *stale_, now, c.refreshRules())) {
+    abandonFill();
+    std::string extra = "; fwd-status=";
+    appendDecimal(extra, static_cast<uint64_t>(head.status));
+    extra += "; detail=stale-if-error";
+    serveStored(stale_, cache::currentAge(*stale_, now), "TCP_REFRESH_FAIL_OLD", missStatus(extra));
+    return true;
+  }
+  result_ = "TCP_REFRESH_MODIFIED";
+  return false;
+}
+
+// ---- filling the cache (leader) -----------------------------------------------------------
+
+void Exchange::beginFill(const ResponseHead& head, const BodyFraming& framing) {
+  if (!claim_.leader) return;
+  std::optional<uint64_t> length;
+  if (framing.kind == Framing::kLength) length = framing.length;
+  if (framing.kind == Framing::kNone) length = 0;
+  cache::NotStored why = cache::checkStorable(request_.method, request_.headers, head.status,
+                                              head.headers, length, worker_.cache().limits());
+  // A body that ends with the connection cannot be told from a truncated one: not stored.
+  if (why == cache::NotStored::kStored && framing.kind == Framing::kUntilClose) {
+    why = cache::NotStored::kIncomplete;
+  }
+  if (why != cache::NotStored::kStored) {
+    abandonFill();
+    return;
+  }
+  cache::StoredObject::Init init;
+  init.url = url_;
+  init.vary = cache::normalizeVary(head.headers);
+  init.variant = init.vary.empty() ? std::string() : cache::secondaryKey(init.vary, request_.headers);
+  init.status = head.status;
+  init.reason = std::string(head.reason);
+  init.fields = cache::storedFields(head.headers);
+  init.request_time = request_sent_time_;
+  init.response_time = nowSeconds();
+  init.body_size = length.value_or(0);
+  head_object_ = cache::StoredObject::create(std::move(init));
+  if (!head_object_) {
+    abandonFill();
+    return;
+  }
+  claim_.fill->publishHead(head_object_, length);
+  filling_ = true;
+  fill_bytes_ = 0;
+  chunk_.reserve(kFillChunk);
+}
+
+void Exchange::fillBody(std::string_view data) {
+  fill_bytes_ += data.size();
+  if (fill_bytes_ > worker_.cache().limits().max_object_size) {
+    abandonFill();
+    return;
+  }
+  while (!data.empty()) {
+    const size_t take = std::min(kFillChunk - chunk_.size(), data.size());
+    chunk_.append(data.data(), take);
+    data.remove_prefix(take);
+    if (chunk_.size() == kFillChunk) {
+      auto c = std::make_shared<const std::string>(std::move(chunk_));
+      chunk_ = std::string();
+      chunk_.reserve(kFillChunk);
+      chunks_.push_back(c);
+      claim_.fill->appendBody(std::move(c));
+    }
+  }
+}
+
+void Exchange::completeFill() {
+  if (!filling_) return;
+  if (!chunk_.empty()) {
+    auto c = std::make_shared<const std::string>(std::move(chunk_));
+    chunk_ = std::string();
+    chunks_.push_back(c);
+    claim_.fill->appendBody(std::move(c));
+  }
+  if (fill_bytes_ < worker_.cache().limits().min_object_size) {
+    abandonFill();
+    return;
+  }
+  cache::StoredObject::Init init = head_object_->init();
+  init.body_size = fill_bytes_;
+  init.body = std::move(chunks_);
+  cache::ObjectPtr object = cache::StoredObject::create(std::move(init));
+  if (!object) {
+    abandonFill();
+    return;
+  }
+  worker_.cache().store(object);
+  claim_.fill->complete(object);
+  worker_.cache().release(claim_.fill);
+  claim_ = {};
+  filling_ = false;
+}
+
+void Exchange::abandonFill() {
+  filling_ = false;
+  chunks_.clear();
+  chunk_ = std::string();
+  if (!claim_.leader || !claim_.fill) return;
+  claim_.fill->fail();
+  worker_.cache().release(claim_.fill);
+  claim_ = {};
+}
+
+void Exchange::invalidateAfter(const ResponseHead& head) {
+  if (!cache::invalidates(request_.method, head.status)) return;
+  cache::Cache& c = worker_.cache();
+  c.invalidate(url_);
+  for (const std::string& target : cache::invalidationTargets(url_, head.headers)) c.invalidate(target);
+}
+
+}  // namespace cuttle::proxy
