@@ -28,6 +28,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The binary under test: CUTTLE_E2E_BINARY from the environment when set (a release or
+// sanitizer build, or a snapshot), else the one CMake built alongside the tests.
+std::string binaryPath() {
+  const char* env = std::getenv("CUTTLE_E2E_BINARY");
+  return env != nullptr && *env != '\0' ? std::string(env) : std::string(cuttleBinary());
+}
+
 // glibc 2.36's <sys/pidfd.h> lacks extern "C"; use the system call directly.
 int pidfdOpen(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
@@ -171,7 +178,7 @@ void CuttleProcess::start() {
   }
   int out_fd = ::open((dir_.path() + "/stdout.log").c_str(),
                       O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  pid_ = spawn({cuttleBinary(), "-f", config_path_}, out_fd, err_pipe[1]);
+  pid_ = spawn({binaryPath(), "-f", config_path_}, out_fd, err_pipe[1]);
   ::close(err_pipe[1]);
   if (out_fd >= 0) ::close(out_fd);
   if (pid_ <= 0) {
@@ -343,7 +350,7 @@ CommandResult runCuttle(const std::vector<std::string>& args) {
   std::string err_path = dir.path() + "/err";
   int out_fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   int err_fd = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  std::vector<std::string> argv = {cuttleBinary()};
+  std::vector<std::string> argv = {binaryPath()};
   argv.insert(argv.end(), args.begin(), args.end());
   pid_t pid = spawn(argv, out_fd, err_fd);
   ::close(out_fd);

@@ -1,4 +1,5 @@
-// CuttleProcess: runs the built cuttle binary (CUTTLE_BINARY) for end-to-end tests.
+// CuttleProcess: runs the built cuttle binary (CUTTLE_BINARY, or the path in the environment
+// variable CUTTLE_E2E_BINARY when set) for end-to-end tests.
 //
 // Contract:
 //   - The constructor creates a fresh temporary directory, writes the configuration there
