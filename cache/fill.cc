@@ -108,6 +108,11 @@ Fill::View Fill::read(size_t from_chunk) const {
   return v;
 }
 
+bool Fill::hasSubscribers() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return !subscribers_.empty();
+}
+
 Fill::Subscription Fill::subscribe(FillWaker& waker, FillListener* listener) {
   Subscription s;
   s.fill_ = shared_from_this();

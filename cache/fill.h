@@ -79,6 +79,7 @@ class Fill : public std::enable_shared_from_this<Fill> {
     ObjectPtr object;                    // kComplete
   };
   View read(size_t from_chunk) const;
+  bool hasSubscribers() const;
 
   // Subscription: wakes `listener` on its loop at every change; unsubscribes when
   // destroyed. No wake-up for it runs after its destruction.

@@ -397,8 +397,11 @@ void ClientConnection::close() {
   if (phase_ == Phase::kClosing) return;
   phase_ = Phase::kClosing;
   if (exchange_) {
-    exchange_->abort();
-    worker_.deferred().destroyLater(std::move(exchange_));
+    if (exchange_->detachFromClient()) {
+      worker_.adoptBackground(std::move(exchange_));
+    } else {
+      worker_.deferred().destroyLater(std::move(exchange_));
+    }
   }
   if (tunnel_) {
     tunnel_->abort();

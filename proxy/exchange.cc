@@ -15,11 +15,38 @@ Exchange::Exchange(ClientConnection& client, RequestHead&& request, const BodyFr
                    bool request_complete)
     : client_(&client),
       worker_(client.worker()),
+      client_address_(client.peer()),
       request_(std::move(request)),
       request_framing_(framing),
       request_complete_(request_complete) {
   start_wall_ms_ = worker_.wallClockMs();
   start_tick_ms_ = uv_now(worker_.loop());
+}
+
+Exchange::Exchange(Worker& worker, RequestHead&& request)
+    : client_(nullptr), worker_(worker), request_(std::move(request)), request_complete_(true) {
+  start_wall_ms_ = worker_.wallClockMs();
+  start_tick_ms_ = uv_now(worker_.loop());
+}
+
+void Exchange::emit(std::string&& bytes) {
+  if (client_ != nullptr) client_->write(std::move(bytes));
+}
+
+void Exchange::emit(std::string_view bytes) {
+  if (client_ != nullptr) client_->write(bytes);
+}
+
+void Exchange::emit(std::shared_ptr<const std::string> data, size_t offset, size_t length) {
+  if (client_ != nullptr) client_->write(std::move(data), offset, length);
+}
+
+void Exchange::flushClient() {
+  if (client_ != nullptr) client_->flush();
+}
+
+bool Exchange::clientBacklogged() const {
+  return client_ != nullptr && client_->writeAboveHighWatermark();
 }
 
 Exchange::~Exchange() {
@@ -128,7 +155,7 @@ void Exchange::respondLocally(int status, std::string_view content_type, std::st
   status_ = status;
   bytes_sent_ += out.size();
   response_started_ = true;
-  client_->write(std::move(out));
+  emit(std::move(out));
   finish(opts.keep_alive);
 }
 
@@ -199,7 +226,7 @@ void Exchange::establishTunnel() {
   response_started_ = true;
   phase_ = Phase::kDone;
   logged_ = true;  // the tunnel logs, once it ends
-  client_->write(std::move(out));
+  emit(std::move(out));
   Tunnel::LogInfo info;
   info.start_wall_ms = start_wall_ms_;
   info.start_tick_ms = start_tick_ms_;
@@ -318,8 +345,8 @@ void Exchange::onUpstreamHead(ResponseHead& head, const BodyFraming& framing) {
       std::string out;
       buildInterimResponse(head, out);
       bytes_sent_ += out.size();
-      client_->write(std::move(out));
-      client_->flush();
+      emit(std::move(out));
+      flushClient();
     }
     return;
   }
@@ -343,7 +370,7 @@ void Exchange::onUpstreamHead(ResponseHead& head, const BodyFraming& framing) {
   phase_ = Phase::kStreaming;
   response_started_ = true;
   bytes_sent_ += out.size();
-  client_->write(std::move(out));
+  emit(std::move(out));
 }
 
 void Exchange::onUpstreamBody(std::string_view data) {
@@ -354,14 +381,14 @@ void Exchange::onUpstreamBody(std::string_view data) {
     chunk.reserve(data.size() + 16);
     appendChunk(chunk, data);
     bytes_sent_ += chunk.size();
-    client_->write(std::move(chunk));
+    emit(std::move(chunk));
   } else {
     bytes_sent_ += data.size();
-    client_->write(data);
+    emit(data);
   }
-  if (client_->writeAboveHighWatermark()) {
-    client_->flush();
-    if (client_->writeAboveHighWatermark() && upstream_ != nullptr) upstream_->pauseReading();
+  if (clientBacklogged()) {
+    flushClient();
+    if (clientBacklogged() && upstream_ != nullptr) upstream_->pauseReading();
   }
 }
 
@@ -374,7 +401,7 @@ void Exchange::onUpstreamReadDone() {
     chunks_.push_back(c);
     claim_.fill->appendBody(std::move(c));
   }
-  if (client_ != nullptr) client_->flush();
+  if (client_ != nullptr) flushClient();
 }
 
 void Exchange::onUpstreamComplete(HeaderList&& trailers) {
@@ -391,7 +418,7 @@ void Exchange::onUpstreamComplete(HeaderList&& trailers) {
     std::string last;
     appendLastChunk(last, trailers);
     bytes_sent_ += last.size();
-    client_->write(std::move(last));
+    emit(std::move(last));
   }
   UpstreamConnection* u = upstream_;
   upstream_ = nullptr;
@@ -434,13 +461,18 @@ void Exchange::onClientDrained() {
 // ---- endings ------------------------------------------------------------------------------
 
 void Exchange::fail(const Error& error) {
-  if (phase_ == Phase::kDone || client_ == nullptr) return;
+  if (phase_ == Phase::kDone) return;
   abandonFill();
   subscription_.reset();
   lookup_.cancel();
   if (upstream_ != nullptr) {
     upstream_->close();
     upstream_ = nullptr;
+  }
+  if (client_ == nullptr) {
+    status_ = httpStatusFor(error);
+    finish(false);
+    return;
   }
   if (stale_ && !response_started_ && error.side != Side::kClient &&
       cache::mayServeStaleOnError(request_, *stale_, nowSeconds(), worker_.cache().refreshRules())) {
@@ -473,17 +505,43 @@ void Exchange::fail(const Error& error) {
   std::string page = buildErrorResponse(status_, error.cause, opts);
   bytes_sent_ += page.size();
   response_started_ = true;
-  client_->write(std::move(page));
+  emit(std::move(page));
   finish(opts.keep_alive);
 }
 
 void Exchange::finish(bool keep_alive) {
   phase_ = Phase::kDone;
   log();
+  if (client_ == nullptr) {
+    worker_.releaseBackground(this);
+    return;
+  }
   ClientConnection* c = client_;
   client_ = nullptr;
   c->flush();
   c->exchangeDone(keep_alive);
+}
+
+bool Exchange::detachFromClient() {
+  // squid's quick_abort: a fill worth finishing goes on without its client when what is
+  // left is small, or when other requests follow it.
+  bool worth = filling_ && claim_.leader && phase_ == Phase::kStreaming && request_complete_;
+  if (worth) {
+    const uint64_t limit = worker_.config().quick_abort_max;
+    const std::optional<uint64_t> length = head_object_ ? std::optional<uint64_t>(head_object_->bodySize())
+                                                        : std::nullopt;
+    const bool known = client_framing_.kind == Framing::kLength || (length && *length > 0);
+    const uint64_t total = known && length ? *length : 0;
+    const bool small_rest = known && total >= fill_bytes_ && total - fill_bytes_ <= limit;
+    worth = small_rest || (known && claim_.fill->hasSubscribers());
+  }
+  if (!worth) {
+    abort();
+    return false;
+  }
+  client_ = nullptr;
+  if (upstream_ != nullptr) upstream_->resumeReading();
+  return true;
 }
 
 void Exchange::abort() {
@@ -509,7 +567,7 @@ void Exchange::log() {
   AccessRecord r;
   r.start_ms = start_wall_ms_;
   r.elapsed_ms = uv_now(worker_.loop()) - start_tick_ms_;
-  if (client_ != nullptr) r.client = client_->peer();
+  r.client = client_address_;
   r.result = result_;
   r.status = status_;
   r.bytes_sent = bytes_sent_;

@@ -41,6 +41,14 @@ class Exchange final : public Deferrable,
            bool request_complete);
   ~Exchange() override;
 
+  // A revalidation with no client (stale-while-revalidate): validates `stale`, updates or
+  // replaces it, as the leader of `claim`. Owned by the worker until it ends.
+  static std::unique_ptr<Exchange> backgroundRevalidation(Worker& worker, const RequestHead& request,
+                                                          std::string url, const Uri& uri,
+                                                          cache::ObjectPtr stale,
+                                                          cache::Cache::Claim claim);
+  void startBackground();
+
   void start();
 
   // The request body, from the client connection's reader.
@@ -53,6 +61,9 @@ class Exchange final : public Deferrable,
   void onClientDrained();
   // The client connection is closing: drop everything, call nobody.
   void abort();
+  // The client connection is closing. Returns true when the exchange goes on alone to
+  // finish filling the cache (quick_abort_max), false after abort().
+  bool detachFromClient();
 
  private:
   enum class Phase : uint8_t {
@@ -74,6 +85,13 @@ class Exchange final : public Deferrable,
   void log();
   bool clientWantsKeepAlive() const;
   ViaOptions via() const;
+  // Towards the client; no-ops once the client is gone (a fetch finishing alone).
+  void emit(std::string&& bytes);
+  void emit(std::string_view bytes);
+  void emit(std::shared_ptr<const std::string> data, size_t offset, size_t length);
+  void flushClient();
+  bool clientBacklogged() const;
+  Exchange(Worker& worker, RequestHead&& request);
 
   // exchange_cache.cc
   bool lookupCache();
@@ -105,6 +123,7 @@ class Exchange final : public Deferrable,
 
   ClientConnection* client_;
   Worker& worker_;
+  SocketAddress client_address_;  // for the log, also once the client is gone
   RequestHead request_;
   BodyFraming request_framing_;
   Uri uri_;

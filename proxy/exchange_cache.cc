@@ -50,6 +50,19 @@ bool Exchange::lookupCache() {
         status += "; detail=stale-while-revalidate";
       }
       c.touch(found.object->key());
+      if (d.use == cache::Use::kStaleWhileRevalidate) {
+        // RFC 5861 3: one revalidation in the background, unless a fetch is on its way.
+        cache::Cache::Claim claim = c.claim(url_);
+        if (claim.leader) {
+          auto bg = Exchange::backgroundRevalidation(worker_, request_, url_, uri_, found.object,
+                                                     std::move(claim));
+          if (bg) {
+            Exchange* raw = bg.get();
+            worker_.adoptBackground(std::move(bg));
+            raw->startBackground();
+          }
+        }
+      }
       serveStored(found.object, d.age, found.from_memory ? "TCP_MEM_HIT" : "TCP_HIT", std::move(status));
       return true;
     }
@@ -96,6 +109,10 @@ void Exchange::handlePurge() {
 
 void Exchange::serveStored(const cache::ObjectPtr& object, int64_t age, std::string_view result,
                            std::string cache_status) {
+  if (client_ == nullptr) {
+    finish(false);  // a background revalidation: the cache is updated, nobody to answer
+    return;
+  }
   HitOptions o;
   o.age = age;
   o.cache_status = cache_status;
@@ -109,8 +126,8 @@ void Exchange::serveStored(const cache::ObjectPtr& object, int64_t age, std::str
   response_started_ = true;
   client_framing_.keep_alive = o.keep_alive;
   bytes_sent_ += r.head.size() + r.body_length;
-  client_->write(std::move(r.head));
-  for (BodySegment& s : r.body) client_->write(std::move(s.data), s.offset, s.length);
+  emit(std::move(r.head));
+  for (BodySegment& s : r.body) emit(std::move(s.data), s.offset, s.length);
   if (r.stream_from_store) {
     streaming_ = object;
     stream_pos_ = r.stream_offset;
@@ -123,7 +140,7 @@ void Exchange::serveStored(const cache::ObjectPtr& object, int64_t age, std::str
 }
 
 void Exchange::pumpStore() {
-  while (stream_pos_ < stream_end_ && client_ != nullptr && !client_->writeAboveHighWatermark()) {
+  while (stream_pos_ < stream_end_ && client_ != nullptr && !clientBacklogged()) {
     const uint64_t want = std::min<uint64_t>(stream_end_ - stream_pos_, cache::Store::kChunkSize);
     auto bytes = worker_.cache().readBody(worker_.cacheContext(), streaming_->key(), stream_pos_, want);
     if (!bytes || bytes->empty()) {
@@ -134,8 +151,8 @@ void Exchange::pumpStore() {
       return;
     }
     stream_pos_ += bytes->size();
-    client_->write(std::move(*bytes));
-    client_->flush();
+    emit(std::move(*bytes));
+    flushClient();
   }
   if (stream_pos_ >= stream_end_ && client_ != nullptr) {
     streaming_ = nullptr;
@@ -200,24 +217,24 @@ void Exchange::onFillProgress() {
       appendHex(size, c->size());
       size += "\r\n";
       bytes_sent_ += size.size() + c->size() + 2;
-      client_->write(std::move(size));
-      client_->write(c, 0, c->size());
-      client_->write(std::string_view("\r\n"));
+      emit(std::move(size));
+      emit(c, 0, c->size());
+      emit(std::string_view("\r\n"));
     } else {
       bytes_sent_ += c->size();
-      client_->write(c, 0, c->size());
+      emit(c, 0, c->size());
     }
   }
   if (v.state == cache::Fill::State::kComplete) {
     if (follower_chunked_) {
-      client_->write(std::string_view("0\r\n\r\n"));
+      emit(std::string_view("0\r\n\r\n"));
       bytes_sent_ += 5;
     }
     stopFollowing();
     finish(client_framing_.keep_alive);
     return;
   }
-  client_->flush();
+  flushClient();
 }
 
 void Exchange::startFollowingResponse(const cache::Fill::View& v) {
@@ -260,7 +277,7 @@ void Exchange::startFollowingResponse(const cache::Fill::View& v) {
   out += "\r\n";
   response_started_ = true;
   bytes_sent_ += out.size();
-  client_->write(std::move(out));
+  emit(std::move(out));
 }
 
 // ---- revalidation -------------------------------------------------------------------------
@@ -402,6 +419,43 @@ void Exchange::invalidateAfter(const ResponseHead& head) {
   cache::Cache& c = worker_.cache();
   c.invalidate(url_);
   for (const std::string& target : cache::invalidationTargets(url_, head.headers)) c.invalidate(target);
+}
+
+}  // namespace cuttle::proxy
+
+namespace cuttle::proxy {
+
+std::unique_ptr<Exchange> Exchange::backgroundRevalidation(Worker& worker, const RequestHead& request,
+                                                           std::string url, const Uri& uri,
+                                                           cache::ObjectPtr stale,
+                                                           cache::Cache::Claim claim) {
+  // A copy of the request: parse its bytes again so that every view is the copy's own.
+  MessageReader reader(MessageReader::Kind::kRequest, MessageReader::Limits{});
+  reader.reset();
+  reader.readHead(request.raw.data(), request.raw.size());
+  if (reader.state() != MessageReader::State::kComplete) {
+    claim.fill->fail();
+    worker.cache().release(claim.fill);
+    return nullptr;
+  }
+  std::unique_ptr<Exchange> e(new Exchange(worker, std::move(reader.request())));
+  e->url_ = std::move(url);
+  e->stale_ = std::move(stale);
+  e->claim_ = std::move(claim);
+  e->fwd_ = "stale";
+  e->result_ = "TCP_REFRESH_MISS";
+  e->uri_ = uri;
+  // The copy's URI views must point into its own target.
+  auto parsed = parseRequestTarget(e->request_.target, false);
+  if (parsed) e->uri_ = std::move(*parsed);
+  return e;
+}
+
+void Exchange::startBackground() {
+  key_ = uri_.host;
+  key_ += ':';
+  appendDecimal(key_, uri_.port);
+  acquireUpstream();
 }
 
 }  // namespace cuttle::proxy

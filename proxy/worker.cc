@@ -4,6 +4,7 @@
 
 #include "common/log.h"
 #include "proxy/client_connection.h"
+#include "proxy/exchange.h"
 
 namespace cuttle::proxy {
 
@@ -92,6 +93,19 @@ void Worker::removeConnection(ClientConnection* c) {
   if (draining_) maybeFinishShutdown();
 }
 
+void Worker::adoptBackground(std::unique_ptr<Exchange> exchange) {
+  Exchange* raw = exchange.get();
+  background_.emplace(raw, std::move(exchange));
+}
+
+void Worker::releaseBackground(Exchange* exchange) {
+  auto it = background_.find(exchange);
+  if (it == background_.end()) return;
+  deferred_->destroyLater(std::move(it->second));
+  background_.erase(it);
+  if (draining_) maybeFinishShutdown();
+}
+
 void Worker::onShutdownAsync(uv_async_t* async) { static_cast<Worker*>(async->data)->beginShutdown(); }
 
 void Worker::beginShutdown() {
@@ -99,6 +113,12 @@ void Worker::beginShutdown() {
   draining_ = true;
   for (auto& l : listeners_) uv_close(reinterpret_cast<uv_handle_t*>(l.get()), nullptr);
   pool_.closeAll();
+  // Background work is best effort: it stops with the worker.
+  for (auto& [raw, exchange] : background_) {
+    exchange->abort();
+    deferred_->destroyLater(std::move(exchange));
+  }
+  background_.clear();
   // drain() may close (and unlink) the connection: take the next one first.
   for (ClientConnection* c = connections_; c != nullptr;) {
     ClientConnection* next = c->next;

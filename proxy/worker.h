@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "cache/cache.h"
@@ -27,6 +28,7 @@
 namespace cuttle::proxy {
 
 class ClientConnection;
+class Exchange;
 
 // State shared by all workers of the process.
 struct SharedState {
@@ -69,6 +71,10 @@ class Worker {
 
   void addConnection(ClientConnection* c);
   void removeConnection(ClientConnection* c);
+  // Exchanges that go on without a client (cache fills after a client abort, background
+  // revalidations): owned here until they call releaseBackground().
+  void adoptBackground(std::unique_ptr<Exchange> exchange);
+  void releaseBackground(Exchange* exchange);
 
  private:
   void run();
@@ -90,6 +96,7 @@ class Worker {
   std::unique_ptr<cache::Cache::Context> cache_context_;
   UpstreamPool pool_;
   DateCache date_cache_;
+  std::unordered_map<Exchange*, std::unique_ptr<Exchange>> background_;
   ClientConnection* connections_ = nullptr;  // intrusive list head
   size_t connection_count_ = 0;
   bool draining_ = false;
