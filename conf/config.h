@@ -143,9 +143,11 @@ struct Config {
   uint64_t maximum_object_size = 4ull * 1024 * 1024;  // "none": UINT64_MAX
   uint64_t minimum_object_size = 0;
   uint64_t maximum_object_size_in_memory = 512 * 1024;
-  // squid: fetch whole objects for ranges up to this size; "none" / "-1": UINT64_MAX.
-  // ACL conditions after the size are ignored with a warning.
-  uint64_t range_offset_limit = 0;
+  // "none" / "-1": UINT64_MAX; ACL conditions after the size are ignored with a warning.
+  // A range request whose first byte is below this fetches the whole object (when it fits
+  // maximum_object_size), so that later range requests hit. squid semantics, but cuttle's
+  // default is "none" (unlimited) where squid's is 0 (never): set 0 for squid's behaviour.
+  uint64_t range_offset_limit = UINT64_MAX;
   uint64_t quick_abort_max = 16 * 1024;  // squid quick_abort_* semantics
   std::vector<RefreshPattern> refresh_patterns;
 

@@ -248,6 +248,7 @@ void Exchange::sendRequestHead() {
   std::string head;
   UpstreamRequestOptions options;
   std::string validators;
+  options.strip_range = whole_for_range_;
   if (stale_) {
     // RFC 9111 4.3.1: validate the stored response with its own validators.
     cache::appendValidators(*stale_, validators);
@@ -358,6 +359,14 @@ void Exchange::onUpstreamHead(ResponseHead& head, const BodyFraming& framing) {
   if (stale_ && handleValidationResponse(head)) return;
   invalidateAfter(head);
   beginFill(head, framing);
+  if (whole_for_range_) {
+    if (head.status != 200 || !filling_) {
+      restartWithRange();
+      return;
+    }
+    phase_ = Phase::kStreaming;  // nothing goes to the client before the object is whole
+    return;
+  }
   status_ = head.status;
   content_type_ = std::string(head.headers.get(HeaderId::kContentType));
   const bool keep_alive = request_complete_ && clientWantsKeepAlive();
@@ -376,6 +385,10 @@ void Exchange::onUpstreamHead(ResponseHead& head, const BodyFraming& framing) {
 void Exchange::onUpstreamBody(std::string_view data) {
   if (phase_ == Phase::kDone) return;  // answered already: the rest only drains the connection
   if (filling_) fillBody(data);
+  if (whole_for_range_) {
+    if (!filling_) restartWithRange();  // grew past maximum_object_size
+    return;
+  }
   if (client_framing_.kind == Framing::kChunked) {
     std::string chunk;
     chunk.reserve(data.size() + 16);
@@ -414,6 +427,17 @@ void Exchange::onUpstreamComplete(HeaderList&& trailers) {
     return;
   }
   if (filling_) completeFill();
+  if (whole_for_range_) {
+    UpstreamConnection* u = upstream_;
+    upstream_ = nullptr;
+    u->release();
+    if (!filled_) {
+      restartWithRange();
+      return;
+    }
+    serveStored(filled_, cache::currentAge(*filled_, nowSeconds()), "TCP_MISS", missStatus("; stored"));
+    return;
+  }
   if (client_framing_.kind == Framing::kChunked) {
     std::string last;
     appendLastChunk(last, trailers);

@@ -109,6 +109,8 @@ class Exchange final : public Deferrable,
   void completeFill();
   void abandonFill();
   void invalidateAfter(const ResponseHead& head);
+  bool wantWholeForRange() const;
+  void restartWithRange();
   std::string missStatus(std::string_view extra) const;
   int64_t nowSeconds() const;
 
@@ -167,6 +169,8 @@ class Exchange final : public Deferrable,
   std::vector<cache::StoredObject::Chunk> chunks_;
   uint64_t fill_bytes_ = 0;
   bool filling_ = false;
+  bool whole_for_range_ = false;             // Range stripped: fill, then answer the range
+  cache::ObjectPtr filled_;                  // leader: the object completeFill() stored
   int64_t request_sent_time_ = 0;            // unix seconds (RFC 9111 4.2.3 request_time)
   cache::ObjectPtr streaming_;               // body streamed from the store
   uint64_t stream_pos_ = 0;

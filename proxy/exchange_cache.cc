@@ -82,7 +82,12 @@ bool Exchange::lookupCache() {
     return true;
   }
   const bool range = request_.headers.has(HeaderId::kRange);
-  if (request_.method == Method::kHead || range) {
+  if (range && request_.method == Method::kGet && !no_collapse_ && wantWholeForRange()) {
+    // Fetch the whole object so that the next range request hits (range_offset_limit);
+    // this request gets its range from the stored object.
+    whole_for_range_ = true;
+    stale_ = nullptr;
+  } else if (request_.method == Method::kHead || range) {
     stale_ = nullptr;  // forwarded as is: a HEAD or partial response never fills the cache
     return false;
   }
@@ -93,6 +98,35 @@ bool Exchange::lookupCache() {
     return true;
   }
   return false;
+}
+
+bool Exchange::wantWholeForRange() const {
+  const uint64_t limit = worker_.config().range_offset_limit;
+  if (limit == 0) return false;
+  if (limit == UINT64_MAX) return true;
+  // squid's rule: the first byte asked for must lie below the limit. A suffix range
+  // ("bytes=-500") needs the whole object anyway.
+  std::string_view r = trimOws(request_.headers.get(HeaderId::kRange));
+  if (!istartsWith(r, "bytes=")) return false;
+  r.remove_prefix(6);
+  r = trimOws(r);
+  size_t dash = r.find('-');
+  if (dash == 0) return true;
+  auto first = parseDecimal(trimOws(r.substr(0, dash)));
+  return first && *first < limit;
+}
+
+void Exchange::restartWithRange() {
+  // The object cannot be kept whole (too big, not 200, not storable): ask again with the
+  // client's own Range, and pass the answer through.
+  abandonFill();
+  whole_for_range_ = false;
+  no_collapse_ = true;
+  if (upstream_ != nullptr) {
+    upstream_->close();
+    upstream_ = nullptr;
+  }
+  acquireUpstream();
 }
 
 void Exchange::handlePurge() {
@@ -398,6 +432,7 @@ void Exchange::completeFill() {
     return;
   }
   worker_.cache().store(object);
+  filled_ = object;
   claim_.fill->complete(object);
   worker_.cache().release(claim_.fill);
   claim_ = {};
