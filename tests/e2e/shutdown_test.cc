@@ -1,4 +1,8 @@
 // SIGTERM/SIGINT: stop accepting, finish in-flight requests, exit 0.
+//
+// Every test here signals cuttle soon after it said "listening on": if cuttle installs its
+// signal handlers only later, the default action kills it (exit 143/130) and these tests
+// fail intermittently; SigtermRightAfterListeningExitsZero is the direct check for that.
 #include <signal.h>
 
 #include <gtest/gtest.h>
@@ -51,8 +55,6 @@ TEST(Shutdown, SigtermWithIdleKeepAliveConnectionsExitsZero) {
 TEST(Shutdown, SigintExitsZero) {
   CuttleProcess proxy("");
   ASSERT_TRUE(proxy.started());
-  // One request first, so that this checks SIGINT itself rather than start-up.
-  EXPECT_EQ(fetch(proxy.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").status, 200);
   proxy.signal(SIGINT);
   EXPECT_EQ(proxy.wait(), 0);
 }

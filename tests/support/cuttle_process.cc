@@ -146,6 +146,45 @@ std::string readFile(const std::string& path) {
   return s.str();
 }
 
+namespace {
+size_t countLines(const std::string& path) {
+  std::istringstream in(readFile(path));
+  std::string line;
+  size_t n = 0;
+  while (std::getline(in, line)) n += line.empty() ? 0 : 1;
+  return n;
+}
+}  // namespace
+
+bool waitForFileLines(const std::string& path, size_t n) {
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  int ino = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  if (ino >= 0) ::inotify_add_watch(ino, dir.c_str(), IN_MODIFY | IN_CREATE | IN_CLOSE_WRITE);
+  const auto deadline = Clock::now() + kSafetyTimeout;
+  bool ok = false;
+  for (;;) {
+    // Checked after the watch is in place, so that no write can slip between.
+    if (countLines(path) >= n) {
+      ok = true;
+      break;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0 || ino < 0) break;
+    pollfd p{ino, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) > 0) {
+      char buf[4096];
+      while (::read(ino, buf, sizeof(buf)) > 0) {
+      }
+    }
+  }
+  if (ino >= 0) ::close(ino);
+  if (!ok) {
+    ADD_FAILURE() << "safety timeout waiting for " << n << " line(s) in " << path << ":\n"
+                  << readFile(path);
+  }
+  return ok;
+}
+
 std::string harnessConfig(std::string_view config, const std::string& access_log_path) {
   std::string out = "# e2e harness defaults\n";
   if (!hasDirective(config, "http_port")) out += "http_port 127.0.0.1:0\n";
@@ -267,30 +306,7 @@ bool CuttleProcess::waitForAccessLogLines(size_t n) {
     ADD_FAILURE() << "waitForAccessLogLines: the test configured its own access_log";
     return false;
   }
-  int ino = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-  if (ino >= 0) ::inotify_add_watch(ino, dir_.path().c_str(), IN_MODIFY | IN_CREATE | IN_CLOSE_WRITE);
-  const auto deadline = Clock::now() + kSafetyTimeout;
-  bool ok = false;
-  for (;;) {
-    if (accessLogLines().size() >= n) {
-      ok = true;
-      break;
-    }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0 || ino < 0) break;
-    pollfd p{ino, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) > 0) {
-      char buf[4096];
-      while (::read(ino, buf, sizeof(buf)) > 0) {
-      }
-    }
-  }
-  if (ino >= 0) ::close(ino);
-  if (!ok) {
-    ADD_FAILURE() << "safety timeout waiting for " << n << " access log line(s); log:\n"
-                  << accessLog();
-  }
-  return ok;
+  return waitForFileLines(access_log_path_, n);
 }
 
 std::string CuttleProcess::stderrText() const {

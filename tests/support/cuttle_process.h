@@ -59,6 +59,9 @@ class TempDir {
 
 // Reads a whole file ("" when it cannot be read).
 std::string readFile(const std::string& path);
+// Waits (bounded by kSafetyTimeout, event-driven via inotify on the file's directory) until
+// the file has at least n non-empty lines. False, with a gtest failure, on timeout.
+bool waitForFileLines(const std::string& path, size_t n);
 
 class CuttleProcess {
  public:
