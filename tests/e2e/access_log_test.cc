@@ -37,9 +37,9 @@ SquidLine parseSquidLine(const std::string& line) {
 }
 
 TEST(AccessLog, OneSquidNativeLinePerRequestWithStatusMethodAndUrl) {
-  OriginServer origin(OriginServer::canned(
-      {{"/page", okResponse("<p>hi</p>", "Content-Type: text/html\r\n")},
-       {"/missing", "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"}}));
+  OriginServer origin(
+      OriginServer::canned({{"/page", okResponse("<p>hi</p>", "Content-Type: text/html\r\n")},
+                            {"/missing", "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"}}));
   CuttleProcess proxy("");
   ASSERT_TRUE(proxy.started());
   RawClient c(proxy.port());

@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "tests/e2e/e2e_util.h"
 
 namespace cuttle::test {
@@ -44,9 +46,8 @@ TEST(RequestBodies, LargeContentLengthBodyArrivesWhole) {
   std::string body;
   for (int i = 0; body.size() < 3 * 1024 * 1024; ++i) body += std::to_string(i) + ",";
   RawClient c(proxy.port());
-  std::string request = "PUT " + origin.url("/big") + " HTTP/1.1\r\nHost: " +
-                        origin.authority() + "\r\nContent-Length: " +
-                        std::to_string(body.size()) + "\r\n\r\n";
+  std::string request = "PUT " + origin.url("/big") + " HTTP/1.1\r\nHost: " + origin.authority() +
+                        "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
   // The sender runs on its own thread: the proxy applies backpressure, and the echoed
   // response can only be read while we are not blocked writing.
   std::thread sender([&] { c.send(request + body); });
@@ -94,8 +95,9 @@ TEST(RequestBodies, ZeroContentLengthPostKeepsItsLength) {
   OriginServer origin(echoBody());
   CuttleProcess proxy("");
   ASSERT_TRUE(proxy.started());
-  HttpResponse r = fetch(proxy.port(), "POST " + origin.url("/") + " HTTP/1.1\r\nHost: " +
-                                           origin.authority() + "\r\nContent-Length: 0\r\n\r\n");
+  HttpResponse r =
+      fetch(proxy.port(), "POST " + origin.url("/") + " HTTP/1.1\r\nHost: " + origin.authority() +
+                              "\r\nContent-Length: 0\r\n\r\n");
   EXPECT_EQ(r.status, 200);
   ASSERT_TRUE(origin.waitForRequests(1));
   EXPECT_THAT(origin.requests()[0].headers.all("Content-Length"), ElementsAre("0"));
@@ -184,9 +186,9 @@ TEST(Interim, ExpectIsNotForwardedForAnHttp10Client) {
   OriginServer origin(echoBody());
   CuttleProcess proxy("");
   ASSERT_TRUE(proxy.started());
-  HttpResponse r = fetch(proxy.port(), "POST " + origin.url("/") + " HTTP/1.0\r\nHost: " +
-                                           origin.authority() +
-                                           "\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi");
+  HttpResponse r =
+      fetch(proxy.port(), "POST " + origin.url("/") + " HTTP/1.0\r\nHost: " + origin.authority() +
+                              "\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi");
   EXPECT_EQ(r.body, "hi");
   ASSERT_TRUE(origin.waitForRequests(1));
   EXPECT_FALSE(origin.requests()[0].headers.has("Expect")) << origin.requests()[0].head;

@@ -39,7 +39,8 @@ TEST(CommandLine, ParseDoesNotStartTheProxy) {
 
 TEST(CommandLine, BadConfigPreventsStartup) {
   TempDir dir;
-  std::string path = dir.write("bad.conf", "http_port 127.0.0.1:0\nno_such_directive_really on\ncuttle_strict on\n");
+  std::string path = dir.write(
+      "bad.conf", "http_port 127.0.0.1:0\nno_such_directive_really on\ncuttle_strict on\n");
   CommandResult r = runCuttle({"-f", path});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.err, HasSubstr("bad.conf"));

@@ -67,8 +67,8 @@ TEST(Dns, NextAddressIsTriedWhenTheFirstRefuses) {
   dns.addA("dual.test", "127.0.0.1");
   CuttleProcess proxy(dnsConfig(dns));
   ASSERT_TRUE(proxy.started());
-  HttpResponse r = fetch(proxy.port(),
-                         getRequest("http://dual.test:" + std::to_string(origin.port()) + "/"));
+  HttpResponse r =
+      fetch(proxy.port(), getRequest("http://dual.test:" + std::to_string(origin.port()) + "/"));
   EXPECT_EQ(r.status, 200) << r.raw;
   EXPECT_EQ(r.body, "second address");
 }

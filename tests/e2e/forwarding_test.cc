@@ -74,9 +74,8 @@ TEST(Forwarding, ViaIsAppendedToTheRequest) {
 }
 
 TEST(Forwarding, ViaSays10AndRequestLineSays11ForAnHttp10Client) {
-  RoundTrip t = roundTrip([](const OriginServer& o) {
-    return getRequest(o.url("/old"), "", "GET", "HTTP/1.0");
-  });
+  RoundTrip t = roundTrip(
+      [](const OriginServer& o) { return getRequest(o.url("/old"), "", "GET", "HTTP/1.0"); });
   ASSERT_TRUE(t.at_origin.ok) << t.at_client.raw;
   EXPECT_EQ(firstLine(t.at_origin.head), "GET /old HTTP/1.1");
   EXPECT_THAT(t.at_origin.headers.all("Via"), ElementsAre("1.0 " + std::string(kVisibleHostname)));
@@ -143,20 +142,19 @@ TEST(Forwarding, EndToEndRequestFieldsCrossUntouchedInOrderWithDuplicates) {
 }
 
 TEST(Forwarding, HopByHopResponseFieldsAreRemoved) {
-  RoundTrip t = roundTrip(
-      [](const OriginServer& o) { return getRequest(o.url("/")); },
-      "HTTP/1.1 200 OK\r\n"
-      "Connection: X-Resp-Hop\r\n"
-      "X-Resp-Hop: 1\r\n"
-      "Keep-Alive: timeout=5, max=100\r\n"
-      "Proxy-Authenticate: Basic realm=\"x\"\r\n"
-      "Proxy-Connection: keep-alive\r\n"
-      "Trailer: X-T\r\n"
-      "Upgrade: example/1\r\n"
-      "X-Kept: yes\r\n"
-      "Content-Length: 2\r\n"
-      "\r\n"
-      "ok");
+  RoundTrip t = roundTrip([](const OriginServer& o) { return getRequest(o.url("/")); },
+                          "HTTP/1.1 200 OK\r\n"
+                          "Connection: X-Resp-Hop\r\n"
+                          "X-Resp-Hop: 1\r\n"
+                          "Keep-Alive: timeout=5, max=100\r\n"
+                          "Proxy-Authenticate: Basic realm=\"x\"\r\n"
+                          "Proxy-Connection: keep-alive\r\n"
+                          "Trailer: X-T\r\n"
+                          "Upgrade: example/1\r\n"
+                          "X-Kept: yes\r\n"
+                          "Content-Length: 2\r\n"
+                          "\r\n"
+                          "ok");
   ASSERT_TRUE(t.at_client.ok) << t.at_client.error;
   const Fields& h = t.at_client.headers;
   for (const char* name : {"X-Resp-Hop", "Keep-Alive", "Proxy-Authenticate", "Proxy-Connection",
@@ -171,16 +169,15 @@ TEST(Forwarding, HopByHopResponseFieldsAreRemoved) {
 }
 
 TEST(Forwarding, EndToEndResponseFieldsCrossUntouchedInOrderWithDuplicates) {
-  RoundTrip t = roundTrip(
-      [](const OriginServer& o) { return getRequest(o.url("/")); },
-      "HTTP/1.1 200 OK\r\n"
-      "Set-Cookie: a=1; Path=/\r\n"
-      "X-Z: z\r\n"
-      "Set-Cookie: b=2\r\n"
-      "cache-control: max-age=0 ,  private\r\n"
-      "Content-Length: 2\r\n"
-      "\r\n"
-      "ok");
+  RoundTrip t = roundTrip([](const OriginServer& o) { return getRequest(o.url("/")); },
+                          "HTTP/1.1 200 OK\r\n"
+                          "Set-Cookie: a=1; Path=/\r\n"
+                          "X-Z: z\r\n"
+                          "Set-Cookie: b=2\r\n"
+                          "cache-control: max-age=0 ,  private\r\n"
+                          "Content-Length: 2\r\n"
+                          "\r\n"
+                          "ok");
   ASSERT_TRUE(t.at_client.ok) << t.at_client.error;
   std::vector<std::string> ours;
   for (const std::string& l : fieldLines(t.at_client.head)) {
@@ -194,8 +191,9 @@ TEST(Forwarding, EndToEndResponseFieldsCrossUntouchedInOrderWithDuplicates) {
 }
 
 TEST(Forwarding, ResponseViaCarriesTheOriginVersion) {
-  RoundTrip t11 = roundTrip([](const OriginServer& o) { return getRequest(o.url("/")); },
-                            "HTTP/1.1 200 OK\r\nVia: 1.1 origin-cdn\r\nContent-Length: 2\r\n\r\nok");
+  RoundTrip t11 =
+      roundTrip([](const OriginServer& o) { return getRequest(o.url("/")); },
+                "HTTP/1.1 200 OK\r\nVia: 1.1 origin-cdn\r\nContent-Length: 2\r\n\r\nok");
   ASSERT_TRUE(t11.at_client.ok);
   EXPECT_EQ(t11.at_client.version, "HTTP/1.1");
   std::string joined;
@@ -208,7 +206,8 @@ TEST(Forwarding, ResponseViaCarriesTheOriginVersion) {
                             "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok");
   ASSERT_TRUE(t10.at_client.ok);
   EXPECT_EQ(firstLine(t10.at_client.head), "HTTP/1.1 200 OK");
-  EXPECT_THAT(t10.at_client.headers.all("Via"), ElementsAre("1.0 " + std::string(kVisibleHostname)));
+  EXPECT_THAT(t10.at_client.headers.all("Via"),
+              ElementsAre("1.0 " + std::string(kVisibleHostname)));
   EXPECT_EQ(t10.at_client.body, "ok");
 }
 
@@ -220,7 +219,8 @@ TEST(Forwarding, DateIsAddedWhenTheOriginSendsNone) {
   // IMF-fixdate, RFC 9110 5.6.7.
   EXPECT_TRUE(std::regex_match(
       t.at_client.headers.get("Date"),
-      std::regex(R"((Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT)")))
+      std::regex(
+          R"((Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT)")))
       << t.at_client.headers.get("Date");
 }
 
@@ -251,9 +251,8 @@ TEST(Forwarding, ResponseTrailersReachAnHttp11Client) {
 }
 
 TEST(Forwarding, MaxForwardsIsDecrementedForTrace) {
-  RoundTrip t = roundTrip([](const OriginServer& o) {
-    return getRequest(o.url("/"), "Max-Forwards: 5\r\n", "TRACE");
-  });
+  RoundTrip t = roundTrip(
+      [](const OriginServer& o) { return getRequest(o.url("/"), "Max-Forwards: 5\r\n", "TRACE"); });
   ASSERT_TRUE(t.at_origin.ok) << t.at_client.raw;
   EXPECT_THAT(t.at_origin.headers.all("Max-Forwards"), ElementsAre("4"));
 }
@@ -262,7 +261,8 @@ TEST(Forwarding, OptionsWithMaxForwardsZeroIsAnsweredByTheProxy) {
   OriginServer origin(sentinelOrigin());
   CuttleProcess proxy("");
   ASSERT_TRUE(proxy.started());
-  HttpResponse r = fetch(proxy.port(), getRequest(origin.url("/"), "Max-Forwards: 0\r\n", "OPTIONS"));
+  HttpResponse r =
+      fetch(proxy.port(), getRequest(origin.url("/"), "Max-Forwards: 0\r\n", "OPTIONS"));
   EXPECT_EQ(r.status, 200) << r.raw;
   expectNothingReachedOrigin(proxy, origin);
 }

@@ -75,8 +75,8 @@ std::vector<BadRequest> badRequests() {
       {"SpaceBeforeColon", kGet + "X-A : a\r\n\r\n", 400},
       {"TabBeforeColon", kGet + "X-A\t: a\r\n\r\n", 400},
       {"SpaceBeforeColonOnContentLength", kLine + "Content-Length : 5\r\n\r\nhello", 400},
-      {"SpaceBeforeColonOnTransferEncoding",
-       kLine + "Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n", 400},
+      {"SpaceBeforeColonOnTransferEncoding", kLine + "Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n",
+       400},
       // RFC 9112 3.2: exactly one Host in an HTTP/1.1 request.
       {"MissingHostInHttp11", "GET {URL} HTTP/1.1\r\nX-A: a\r\n\r\n", 400},
       {"DuplicateHost", kGet + "Host: {HOST}\r\n\r\n", 400},
@@ -88,7 +88,7 @@ std::vector<BadRequest> badRequests() {
 }
 
 void PrintTo(const BadRequest& b, std::ostream* os) {
-  *os << b.name << ": " << ::testing::PrintToString(b.bytes);
+  *os << b.name;  // short: it becomes part of the ctest name
 }
 
 class Smuggling : public ::testing::TestWithParam<BadRequest> {};

@@ -194,8 +194,8 @@ TEST_P(BodilessStatus, HasNoBodyAndConnectionStaysUsable) {
   EXPECT_FALSE(r.headers.has("Transfer-Encoding")) << r.head;
   EXPECT_EQ(r.headers.get("ETag"), "\"v1\"");
   HttpResponse next = c.readResponse();
-  EXPECT_EQ(firstLine(next.head), "HTTP/1.1 200 OK") << "bytes after the " << status
-                                                      << " response: " << next.raw;
+  EXPECT_EQ(firstLine(next.head), "HTTP/1.1 200 OK")
+      << "bytes after the " << status << " response: " << next.raw;
   EXPECT_EQ(next.body, "after");
 }
 

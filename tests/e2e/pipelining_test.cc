@@ -8,12 +8,14 @@ namespace cuttle::test {
 namespace {
 
 TEST(Pipelining, ResponsesComeInRequestOrder) {
-  OriginServer origin(OriginServer::canned(
-      {{"/a", okResponse("alpha")}, {"/b", okResponse("bravo")}, {"/c", chunkedResponse({"charlie"})}}));
+  OriginServer origin(OriginServer::canned({{"/a", okResponse("alpha")},
+                                            {"/b", okResponse("bravo")},
+                                            {"/c", chunkedResponse({"charlie"})}}));
   CuttleProcess proxy("");
   ASSERT_TRUE(proxy.started());
   RawClient c(proxy.port());
-  c.send(getRequest(origin.url("/a")) + getRequest(origin.url("/b")) + getRequest(origin.url("/c")));
+  c.send(getRequest(origin.url("/a")) + getRequest(origin.url("/b")) +
+         getRequest(origin.url("/c")));
   EXPECT_EQ(c.readResponse().body, "alpha");
   EXPECT_EQ(c.readResponse().body, "bravo");
   HttpResponse third = c.readResponse();
@@ -123,8 +125,8 @@ TEST(Pipelining, ConnectionCloseRequestEndsThePipeline) {
   HttpResponse r = c.readResponse();
   EXPECT_EQ(r.body, "one");
   std::string extra;
-  EXPECT_TRUE(c.isClosedByPeer(&extra)) << "a request after Connection: close was answered: "
-                                        << extra;
+  EXPECT_TRUE(c.isClosedByPeer(&extra))
+      << "a request after Connection: close was answered: " << extra;
   EXPECT_EQ(originRequestLines(origin), std::vector<std::string>{"GET /1 HTTP/1.1"});
 }
 

@@ -3,9 +3,8 @@
 // Every test here signals cuttle soon after it said "listening on": if cuttle installs its
 // signal handlers only later, the default action kills it (exit 143/130) and these tests
 // fail intermittently; SigtermRightAfterListeningExitsZero is the direct check for that.
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include "tests/e2e/e2e_util.h"
 

@@ -112,8 +112,8 @@ int waitExit(pid_t pid, int pidfd, std::chrono::milliseconds timeout) {
 
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
-  std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-                        "/cuttle-e2e-XXXXXX";
+  std::string pattern =
+      std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/cuttle-e2e-XXXXXX";
   if (::mkdtemp(pattern.data()) == nullptr) {
     ADD_FAILURE() << "mkdtemp " << pattern << ": " << std::strerror(errno);
     return;
@@ -215,8 +215,8 @@ void CuttleProcess::start() {
     ADD_FAILURE() << "pipe2: " << std::strerror(errno);
     return;
   }
-  int out_fd = ::open((dir_.path() + "/stdout.log").c_str(),
-                      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int out_fd =
+      ::open((dir_.path() + "/stdout.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   pid_ = spawn({binaryPath(), "-f", config_path_}, out_fd, err_pipe[1]);
   ::close(err_pipe[1]);
   if (out_fd >= 0) ::close(out_fd);
@@ -234,8 +234,7 @@ void CuttleProcess::start() {
   size_t at = std::string::npos;
   bool ok = stderr_changed_.wait_for(lock, kStartTimeout, [&] {
     at = stderr_.find(kNeedle);
-    return (at != std::string::npos && stderr_.find('\n', at) != std::string::npos) ||
-           stderr_eof_;
+    return (at != std::string::npos && stderr_.find('\n', at) != std::string::npos) || stderr_eof_;
   });
   if (ok && at != std::string::npos) {
     size_t eol = stderr_.find('\n', at);
@@ -248,8 +247,11 @@ void CuttleProcess::start() {
   if (port_ == 0) {
     std::string err = stderr_;
     lock.unlock();
-    ADD_FAILURE() << (ok ? "cuttle exited before listening" : "cuttle did not start listening in time")
-                  << "\n--- config ---\n" << config_text_ << "--- stderr ---\n" << err;
+    ADD_FAILURE() << (ok ? "cuttle exited before listening"
+                         : "cuttle did not start listening in time")
+                  << "\n--- config ---\n"
+                  << config_text_ << "--- stderr ---\n"
+                  << err;
   }
 }
 

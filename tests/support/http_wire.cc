@@ -109,8 +109,7 @@ bool listHasToken(std::string_view value, std::string_view token) {
   return false;
 }
 
-bool parseHead(std::string_view head, std::string* first_line, Fields* fields,
-               std::string* error) {
+bool parseHead(std::string_view head, std::string* first_line, Fields* fields, std::string* error) {
   while (head.size() >= 2 && head.substr(head.size() - 2) == "\r\n") head.remove_suffix(2);
   size_t eol = head.find("\r\n");
   *first_line = std::string(head.substr(0, eol));

@@ -39,43 +39,42 @@ bool listHasToken(std::string_view value, std::string_view token);
 enum class BodyKind { kNone, kLength, kChunked, kUntilClose };
 
 struct HttpRequest {
-  bool ok = false;          // a whole request was read and parsed
-  std::string error;        // why not, when !ok
-  std::string raw;          // every byte of the request as received
-  std::string head;         // request line and fields, with the final CRLFCRLF
+  bool ok = false;    // a whole request was read and parsed
+  std::string error;  // why not, when !ok
+  std::string raw;    // every byte of the request as received
+  std::string head;   // request line and fields, with the final CRLFCRLF
   std::string method;
   std::string target;
-  std::string version;      // "HTTP/1.1"
+  std::string version;  // "HTTP/1.1"
   Fields headers;
   BodyKind body_kind = BodyKind::kNone;
-  std::string body;         // decoded
-  std::string raw_body;     // as on the wire (chunk framing included)
+  std::string body;      // decoded
+  std::string raw_body;  // as on the wire (chunk framing included)
   Fields trailers;
 };
 
 struct HttpResponse {
-  bool ok = false;          // a status line and fields were read and parsed
-  bool complete = false;    // the body ended as its framing says (for kUntilClose: EOF)
+  bool ok = false;        // a status line and fields were read and parsed
+  bool complete = false;  // the body ended as its framing says (for kUntilClose: EOF)
   std::string error;
-  std::string raw;          // every byte of this response, interim responses included
+  std::string raw;                   // every byte of this response, interim responses included
   std::vector<std::string> interim;  // raw bytes of each 1xx response before the final one
   std::vector<int> interim_status;
-  std::string head;         // the final response's status line and fields, with CRLFCRLF
-  std::string version;      // "HTTP/1.1"
+  std::string head;     // the final response's status line and fields, with CRLFCRLF
+  std::string version;  // "HTTP/1.1"
   int status = 0;
   std::string reason;
   Fields headers;
   BodyKind body_kind = BodyKind::kNone;
-  std::string body;         // decoded (what arrived, also when incomplete)
-  std::string raw_body;     // as on the wire
+  std::string body;      // decoded (what arrived, also when incomplete)
+  std::string raw_body;  // as on the wire
   Fields trailers;
   bool saw_last_chunk = false;  // chunked: the terminating 0-size chunk arrived
 };
 
 // Splits a head (without the CRLFCRLF, or with it) into its first line and fields.
 // False with *error set when a line is not "name: value" or a CRLF is missing.
-bool parseHead(std::string_view head, std::string* first_line, Fields* fields,
-               std::string* error);
+bool parseHead(std::string_view head, std::string* first_line, Fields* fields, std::string* error);
 
 // Reads one request: head, then the body by Content-Length or chunked (with trailers).
 // A request with neither has no body. Returns ok=false (with what was read in raw) when the

@@ -195,8 +195,8 @@ bool OriginServer::waitForRequests(size_t n) {
 
 bool OriginServer::waitForConnections(int n) {
   std::unique_lock<std::mutex> lock(mu_);
-  bool ok = changed_.wait_for(lock, kSafetyTimeout,
-                              [&] { return static_cast<int>(conns_.size()) >= n; });
+  bool ok =
+      changed_.wait_for(lock, kSafetyTimeout, [&] { return static_cast<int>(conns_.size()) >= n; });
   if (!ok) {
     ADD_FAILURE() << "safety timeout waiting for " << n << " origin connection(s); got "
                   << conns_.size();
@@ -222,9 +222,8 @@ OriginServer::Handler OriginServer::canned(std::map<std::string, std::string> by
       if (!req.ok) return;
       auto it = by_path.find(req.target);
       std::string response =
-          it != by_path.end()
-              ? it->second
-              : "HTTP/1.1 404 Not Found\r\nContent-Length: 10\r\n\r\nnot found\n";
+          it != by_path.end() ? it->second
+                              : "HTTP/1.1 404 Not Found\r\nContent-Length: 10\r\n\r\nnot found\n";
       if (!c.write(response)) return;
       if (listHasToken(req.headers.get("Connection"), "close") ||
           response.find("Connection: close\r\n") != std::string::npos) {

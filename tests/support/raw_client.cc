@@ -23,8 +23,7 @@ bool RawClient::isClosedByPeer(std::string* extra) {
   return eof && got.empty();
 }
 
-HttpResponse fetch(uint16_t proxy_port, std::string_view request,
-                   std::string_view request_method) {
+HttpResponse fetch(uint16_t proxy_port, std::string_view request, std::string_view request_method) {
   RawClient c(proxy_port);
   c.send(request);
   return c.readResponse(request_method);

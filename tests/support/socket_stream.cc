@@ -27,7 +27,8 @@ sockaddr_in loopback(uint16_t port) {
 
 }  // namespace
 
-SocketStream::SocketStream(int fd, std::chrono::milliseconds timeout) : fd_(fd), timeout_(timeout) {}
+SocketStream::SocketStream(int fd, std::chrono::milliseconds timeout)
+    : fd_(fd), timeout_(timeout) {}
 
 SocketStream::~SocketStream() { close(); }
 
