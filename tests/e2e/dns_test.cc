@@ -73,5 +73,30 @@ TEST(Dns, NextAddressIsTriedWhenTheFirstRefuses) {
   EXPECT_EQ(r.body, "second address");
 }
 
+TEST(Dns, NumericHostNeedsNoLookup) {
+  FakeDnsServer dns;
+  ASSERT_TRUE(dns.start()) << dns.error();
+  OriginServer origin(OriginServer::always(okResponse("numeric")));
+  CuttleProcess proxy(dnsConfig(dns));
+  ASSERT_TRUE(proxy.started());
+  EXPECT_EQ(fetch(proxy.port(), getRequest(origin.url("/"))).body, "numeric");
+  EXPECT_EQ(dns.totalQueries(), 0);
+}
+
+TEST(Dns, HostsFileIsConsultedBeforeTheNameserver) {
+  FakeDnsServer dns;
+  ASSERT_TRUE(dns.start()) << dns.error();
+  TempDir dir;
+  const std::string hosts = dir.write("hosts", "# test hosts\n127.0.0.1 fromhosts.test\n");
+  OriginServer origin(OriginServer::always(okResponse("from hosts")));
+  CuttleProcess proxy("dns_nameservers " + dns.address() + "\nhosts_file " + hosts + "\n");
+  ASSERT_TRUE(proxy.started());
+  HttpResponse r = fetch(
+      proxy.port(), getRequest("http://fromhosts.test:" + std::to_string(origin.port()) + "/"));
+  EXPECT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body, "from hosts");
+  EXPECT_EQ(dns.queryCount("fromhosts.test"), 0);
+}
+
 }  // namespace
 }  // namespace cuttle::test

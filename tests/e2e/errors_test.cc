@@ -154,6 +154,7 @@ TEST(UpstreamErrors, OriginClosingBeforeAnyResponseGets502) {
   ASSERT_TRUE(proxy.started());
   HttpResponse r = fetch(proxy.port(), getRequest(origin.url("/")));
   expectErrorPage(r, 502);
+  EXPECT_EQ(origin.connectionCount(), 1) << "a fresh connection's failure is not retried";
 }
 
 TEST(UpstreamErrors, OriginThatNeverAnswersGets504) {
