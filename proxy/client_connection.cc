@@ -215,6 +215,7 @@ void ClientConnection::consume(const char* p, size_t n) {
       if (phase_ != Phase::kReadingBody) break;  // the exchange ended or aborted meanwhile
       MessageReader::State st = reader_.state();
       if (st == MessageReader::State::kError) {
+        exchange_unstarted_ = false;  // refused before it ever went upstream
         exchange_->onRequestError(reader_.error());
         break;
       }
@@ -225,6 +226,8 @@ void ClientConnection::consume(const char* p, size_t n) {
       }
     } else if (phase_ == Phase::kWaitingResponse) {
       // Pipelined requests wait their turn; bounded by the header limit.
+      startPendingExchange();
+      if (phase_ != Phase::kWaitingResponse) continue;  // it answered at once
       pending_.append(p, n);
       if (pending_.size() > worker_.config().request_header_max_size) stopReading();
       break;
@@ -232,6 +235,7 @@ void ClientConnection::consume(const char* p, size_t n) {
       break;  // finishing or closing: the rest is not read
     }
   }
+  startPendingExchange();
   consuming_ = false;
 }
 
@@ -240,7 +244,15 @@ void ClientConnection::startExchange() {
   phase_ = complete ? Phase::kWaitingResponse : Phase::kReadingBody;
   armTimer();
   exchange_ = std::make_unique<Exchange>(*this, std::move(reader_.request()), reader_.framing(), complete);
-  exchange_->start();
+  // Started once consume() has also checked the body bytes of this read: a request whose
+  // body is malformed right away is refused before any upstream connection is opened.
+  exchange_unstarted_ = true;
+}
+
+void ClientConnection::startPendingExchange() {
+  if (!exchange_unstarted_) return;
+  exchange_unstarted_ = false;
+  if (exchange_ && phase_ != Phase::kClosing) exchange_->start();
 }
 
 void ClientConnection::exchangeDone(bool keep_alive) {

@@ -80,6 +80,7 @@ class ClientConnection final : private StreamWriter::Listener {
   void start();
   void consume(const char* p, size_t n);
   void startExchange();
+  void startPendingExchange();
   void handleEof();
   void respondAndClose(const Error& error);
   void finishAndClose();
@@ -108,6 +109,7 @@ class ClientConnection final : private StreamWriter::Listener {
   bool reading_ = false;
   bool paused_ = false;      // the exchange holds the request body back
   bool consuming_ = false;   // consume() is on the stack
+  bool exchange_unstarted_ = false;  // created by consume(), started when it has read on
   bool eof_ = false;         // the client shut down its sending side
   bool draining_ = false;
   bool shutdown_after_write_ = false;

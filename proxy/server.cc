@@ -130,21 +130,23 @@ int Server::run() {
   }
   shared_.access_log = std::move(log.value());
   shared_.cache = cache::Cache::open(c);
-  Status s = openListeners();
-  if (s) s = startWorkers();
-  if (!s) {
-    LOG_ERROR("%s", s.error().cause.c_str());
-    shutdown();
-    for (auto& w : workers_) w->join();
-    return 1;
-  }
-  LOG_INFO("cuttle started: %d worker%s, visible_hostname %s", worker_count_,
-           worker_count_ == 1 ? "" : "s", shared_.visible_hostname.c_str());
+  // Signals first: a SIGTERM that arrives as soon as the port is open must drain, not kill.
   uv_signal_init(&loop_, &sigterm_);
   uv_signal_init(&loop_, &sigint_);
   sigterm_.data = sigint_.data = this;
   uv_signal_start(&sigterm_, &Server::onSignal, SIGTERM);
   uv_signal_start(&sigint_, &Server::onSignal, SIGINT);
+  Status s = openListeners();
+  if (s) s = startWorkers();
+  if (!s) {
+    LOG_ERROR("%s", s.error().cause.c_str());
+    shutdown();
+    uv_run(&loop_, UV_RUN_DEFAULT);  // runs the signal handles' close callbacks
+    for (auto& w : workers_) w->join();
+    return 1;
+  }
+  LOG_INFO("cuttle started: %d worker%s, visible_hostname %s", worker_count_,
+           worker_count_ == 1 ? "" : "s", shared_.visible_hostname.c_str());
   uv_run(&loop_, UV_RUN_DEFAULT);
   for (auto& w : workers_) w->join();
   workers_.clear();
