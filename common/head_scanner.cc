@@ -54,7 +54,9 @@ size_t HeadScanner::scan(const char* p, size_t n, std::vector<char>* out) {
           state_ = State::kFirstLineCR;
         } else if (c == '\n') {
           return fail(ErrorCode::kBadRequest, "bare LF in start line", i);
-        } else if (++first_line_size_ > max_first_line_) {
+        } else if (++first_line_size_ > max_first_line_ || first_line_size_ > max_head_) {
+          // A request line that alone exceeds the head limit is a URI problem, not a header
+          // one. Checked per byte so that the answer does not depend on how bytes arrive.
           return fail(ErrorCode::kUriTooLong, "start line too long", i);
         }
         break;
@@ -101,7 +103,11 @@ size_t HeadScanner::scan(const char* p, size_t n, std::vector<char>* out) {
         if (c != '\n') return fail(ErrorCode::kBadRequest, "bare CR at end of header section", i);
         ++i;
         head_size_ += i - head_from;
-        if (head_size_ > max_head_) return fail(ErrorCode::kHeadersTooLarge, "header section too large", i);
+        if (head_size_ > max_head_) {
+          // Fail at the first byte beyond the limit, as a byte-by-byte feed would.
+          return fail(ErrorCode::kHeadersTooLarge, "header section too large",
+                      i - (head_size_ - max_head_));
+        }
         out->insert(out->end(), p + head_from, p + i);
         status_ = Status::kComplete;
         return i;
@@ -112,9 +118,9 @@ size_t HeadScanner::scan(const char* p, size_t n, std::vector<char>* out) {
   }
   head_size_ += n - head_from;
   if (head_size_ > max_head_) {
-    // A request line that alone exceeds the limit is a URI problem, not a header one.
-    if (state_ == State::kFirstLine) return fail(ErrorCode::kUriTooLong, "start line too long", n);
-    return fail(ErrorCode::kHeadersTooLarge, "header section too large", n);
+    // (A start line over the limit was caught above, byte by byte.)
+    return fail(ErrorCode::kHeadersTooLarge, "header section too large",
+                n - (head_size_ - max_head_));
   }
   out->insert(out->end(), p + head_from, p + n);
   return n;

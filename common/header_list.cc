@@ -43,8 +43,10 @@ HeaderList HeaderList::clone() const {
   HeaderList out;
   out.fields_.reserve(fields_.size());
   for (const HeaderField& f : fields_) {
+    // Spelled like the canonical name: share the static canonical string (f.name itself
+    // may point into the original's buffer, which the clone must not depend on).
     std::string_view name = f.id != HeaderId::kOther && f.name == headerName(f.id)
-                                ? f.name  // static storage
+                                ? headerName(f.id)
                                 : out.own(f.name);
     out.fields_.push_back(HeaderField{name, out.own(f.value), f.id});
   }

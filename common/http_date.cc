@@ -40,8 +40,16 @@ bool parseTime(std::string_view t, int* h, int* mi, int* s) {
          digits(t.substr(3, 2), mi) && digits(t.substr(6, 2), s);
 }
 
+int daysInMonth(int year, int month) {
+  static const int kMonthDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 1 && leap ? 29 : kMonthDays[month];
+}
+
 std::optional<int64_t> build(int year, int month, int day, int h, int mi, int s) {
-  if (month < 0 || day < 1 || day > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  if (month < 0 || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  // "31 Apr" is not a date; it must not turn into 1 May.
+  if (day < 1 || day > daysInMonth(year, month)) return std::nullopt;
   return daysFromCivil(year, static_cast<unsigned>(month + 1), static_cast<unsigned>(day)) * 86400 +
          h * 3600 + mi * 60 + s;
 }
@@ -82,7 +90,9 @@ std::optional<int64_t> parseHttpDate(std::string_view text) {
     }
     if (rest.size() == 22 && rest[2] == '-' && rest[6] == '-' && rest[9] == ' ' &&
         rest.substr(18) == " GMT") {
-      // RFC 850: "06-Nov-94 08:49:37 GMT"; two-digit years per RFC 9110 5.6.7 (50 years).
+      // RFC 850: "06-Nov-94 08:49:37 GMT". Two-digit years use a fixed pivot (00-69 are
+      // 20xx), not RFC 9110 5.6.7's sliding 50 years: the two differ only for the few years
+      // just above 69, where "01-Jan-70" (a common "already expired") must stay in the past.
       if (!digits(rest.substr(0, 2), &day) || !digits(rest.substr(7, 2), &year) ||
           !parseTime(rest.substr(10, 8), &h, &mi, &s)) {
         return std::nullopt;

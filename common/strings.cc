@@ -91,9 +91,11 @@ std::optional<uint64_t> parseDecimal(std::string_view s) {
 }
 
 std::optional<uint64_t> parseHex(std::string_view s) {
-  if (s.empty() || s.size() > 16) return std::nullopt;
+  if (s.empty()) return std::nullopt;
   uint64_t v = 0;
   for (char c : s) {
+    // Leading zeros are fine; a 17th significant digit overflows.
+    if ((v >> 60) != 0) return std::nullopt;
     uint64_t d;
     if (c >= '0' && c <= '9') {
       d = static_cast<uint64_t>(c - '0');

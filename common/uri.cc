@@ -36,8 +36,7 @@ bool splitHostPort(std::string_view authority, std::string_view* host, std::stri
     std::string_view rest = authority.substr(close + 1);
     if (!rest.empty()) {
       if (rest.front() != ':') return false;
-      *port = rest.substr(1);
-      if (port->empty()) return false;
+      *port = rest.substr(1);  // may be empty: the default port, as below
     } else {
       *port = {};
     }
@@ -145,6 +144,10 @@ Result<Uri> parseRequestTarget(std::string_view target, bool is_connect) {
   size_t colon = target.find(':');
   if (colon == std::string_view::npos || colon == 0) return badTarget("request-target is not a URI");
   std::string_view scheme = target.substr(0, colon);
+  // RFC 3986 3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+  if (!std::isalpha(static_cast<unsigned char>(scheme.front()))) {
+    return badTarget("invalid URI scheme");
+  }
   for (char c : scheme) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.')) {
       return badTarget("invalid URI scheme");
