@@ -61,7 +61,9 @@ std::string buildLocalResponse(int status, std::string_view content_type, std::s
     out += options.cache_status;
     out += "\r\n";
   }
-  out += options.keep_alive ? "" : "Connection: close\r\n";
+  // Said either way: an HTTP/1.0 client persists only when told "keep-alive" (RFC 9112 9.3),
+  // and HTTP/1.1 clients ignore the option.
+  out += options.keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
   out += "\r\n";
   if (!options.head_request) out += body;
   return out;
