@@ -68,6 +68,14 @@ Result<BodyFraming> requestFraming(const RequestHead& head) {
   const HeaderList& h = head.headers;
   const bool has_te = h.has(HeaderId::kTransferEncoding);
   const bool has_cl = h.has(HeaderId::kContentLength);
+  if (head.method == Method::kConnect) {
+    // RFC 9110 9.3.6: CONNECT has no content; what follows the head is tunnel data. A
+    // CONNECT claiming a body is ambiguous about where the tunnel starts: refused.
+    if (has_te || (has_cl && h.get(HeaderId::kContentLength) != "0")) {
+      return Error(ErrorCode::kBadRequest, Side::kClient, "CONNECT with a request body");
+    }
+    return BodyFraming{Framing::kTunnel, 0};
+  }
   if (has_te) {
     if (has_cl) {
       return Error(ErrorCode::kBadRequest, Side::kClient,
@@ -81,7 +89,6 @@ Result<BodyFraming> requestFraming(const RequestHead& head) {
     if (!te) return te.takeError();
     return BodyFraming{Framing::kChunked, 0};
   }
-  if (head.method == Method::kConnect) return BodyFraming{Framing::kTunnel, 0};
   if (has_cl) {
     auto len = checkContentLength(h, Side::kClient);
     if (!len) return len.takeError();

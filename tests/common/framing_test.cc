@@ -167,9 +167,18 @@ TEST(RequestFraming, UnimplementedCodingBeforeChunkedIs501) {
 TEST(RequestFraming, ConnectIsATunnel) {
   expectFraming(requestFraming(makeRequest(Method::kConnect, k11, {{"Host", "a:443"}})),
                 Framing::kTunnel);
-  // RFC 9110 9.3.6: a CONNECT request has no content; what follows the head is tunnel data.
-  expectFraming(requestFraming(makeRequest(Method::kConnect, k11, {{"Content-Length", "5"}})),
+  expectFraming(requestFraming(makeRequest(Method::kConnect, k11, {{"Content-Length", "0"}})),
                 Framing::kTunnel);
+}
+
+TEST(RequestFraming, ConnectWithABodyIsRefused) {
+  // RFC 9110 9.3.6: a CONNECT request has no content; what follows the head is tunnel data.
+  // One that claims a body leaves it ambiguous where the tunnel starts.
+  for (Fields f : {Fields{{"Content-Length", "5"}}, Fields{{"Transfer-Encoding", "chunked"}}}) {
+    auto r = requestFraming(makeRequest(Method::kConnect, k11, f));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::kBadRequest);
+  }
 }
 
 // ---- responseFraming: RFC 9112 6.3 --------------------------------------------------------
