@@ -55,7 +55,8 @@ class StoredObject {
     int status = 200;
     std::string reason;
     // The header section to store: "Name: value\r\n" lines, as received, minus hop-by-hop
-    // fields, fields named by Connection, framing fields and Age (RFC 9111 3.1).
+    // fields, fields named by Connection and framing fields (RFC 9111 3.1). Age is kept
+    // (currentAge() needs it) and replaced by the computed age when served.
     std::string fields;
     int64_t request_time = 0;   // unix seconds: when the request that fetched it was sent
     int64_t response_time = 0;  // unix seconds: when its response head arrived

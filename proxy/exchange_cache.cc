@@ -281,7 +281,13 @@ void Exchange::startFollowingResponse(const cache::Fill::View& v) {
   out += ' ';
   out += h.reason().empty() ? reasonPhrase(h.status()) : std::string_view(h.reason());
   out += "\r\n";
-  out += h.fields();
+  for (const HeaderField& f : h.headers()) {
+    if (f.id == HeaderId::kAge) continue;  // recomputed below
+    out += f.name;
+    out += ": ";
+    out += f.value;
+    out += "\r\n";
+  }
   out += "Age: ";
   appendDecimal(out, static_cast<uint64_t>(std::max<int64_t>(0, cache::currentAge(h, nowSeconds()))));
   out += "\r\n";

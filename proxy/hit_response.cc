@@ -51,7 +51,8 @@ bool isValidatorOrCacheField(HeaderId id) {
 void appendStoredFields(const cache::StoredObject& object, bool skip_content_type, std::string& out) {
   for (const HeaderField& f : object.headers()) {
     if (skip_content_type && f.id == HeaderId::kContentType) continue;
-    if (f.id == HeaderId::kContentRange) continue;
+    // Age is recomputed (RFC 9111 4.2.3); a stored Content-Range would describe another part.
+    if (f.id == HeaderId::kContentRange || f.id == HeaderId::kAge) continue;
     appendField(f.name, f.value, out);
   }
 }
