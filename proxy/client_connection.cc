@@ -242,6 +242,9 @@ void ClientConnection::consume(const char* p, size_t n) {
 void ClientConnection::startExchange() {
   const bool complete = reader_.state() == MessageReader::State::kComplete;
   phase_ = complete ? Phase::kWaitingResponse : Phase::kReadingBody;
+  // Bytes after a request asking to upgrade belong to the new protocol if the origin
+  // agrees: they are never parsed as HTTP, whatever the answer.
+  upgrade_requested_ = reader_.request().headers.has(HeaderId::kUpgrade);
   armTimer();
   exchange_ = std::make_unique<Exchange>(*this, std::move(reader_.request()), reader_.framing(), complete);
   // Started once consume() has also checked the body bytes of this read: a request whose
@@ -260,7 +263,8 @@ void ClientConnection::exchangeDone(bool keep_alive) {
   worker_.deferred().destroyLater(std::move(exchange_));
   worker_.deferred().destroyLater(std::move(tunnel_));
   const bool body_unread = phase_ == Phase::kReadingBody;
-  if (!keep_alive || body_unread || eof_ || draining_ || worker_.draining()) {
+  const bool after_upgrade = upgrade_requested_ && !pending_.empty();
+  if (!keep_alive || body_unread || after_upgrade || eof_ || draining_ || worker_.draining()) {
     finishAndClose();
     return;
   }

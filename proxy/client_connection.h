@@ -114,6 +114,7 @@ class ClientConnection final : private StreamWriter::Listener {
   bool draining_ = false;
   bool shutdown_after_write_ = false;
   bool write_shut_ = false;
+  bool upgrade_requested_ = false;  // the current request carries Upgrade
 };
 
 }  // namespace cuttle::proxy

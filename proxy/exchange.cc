@@ -113,7 +113,8 @@ void Exchange::start() {
     handlePurge();
     return;
   }
-  if (lookupCache()) return;
+  upgrade_ = requestedUpgrade();
+  if (upgrade_.empty() && lookupCache()) return;
   acquireUpstream();
 }
 
@@ -219,6 +220,43 @@ void Exchange::onUpstreamConnected() {
   }
 }
 
+std::string_view Exchange::requestedUpgrade() const {
+  // RFC 9110 7.8: Upgrade only counts when Connection names it. cuttle relays upgrades of
+  // body-less requests, for the protocols http_upgrade_request_protocols allows.
+  const HeaderField* up = request_.headers.find(HeaderId::kUpgrade);
+  if (up == nullptr || !request_.headers.hasToken(HeaderId::kConnection, "upgrade")) return {};
+  if (request_framing_.kind != Framing::kNone || !request_.version.is11OrLater()) return {};
+  std::string_view protocol = up->value.substr(0, up->value.find_first_of(",/ \t"));
+  if (!worker_.upgradeAllowed(protocol, *this)) return {};
+  return up->value;
+}
+
+void Exchange::establishUpgrade(const ResponseHead& head) {
+  std::string out;
+  buildSwitchingResponse(head, via(), out);
+  status_ = 101;
+  bytes_sent_ += out.size();
+  response_started_ = true;
+  phase_ = Phase::kDone;
+  logged_ = true;  // the tunnel logs, once it ends
+  emit(std::move(out));
+  Tunnel::LogInfo info;
+  info.start_wall_ms = start_wall_ms_;
+  info.start_tick_ms = start_tick_ms_;
+  info.method = std::string(request_.method_name);
+  info.url = url_;
+  info.peer = peer_;
+  info.bytes_to_client = bytes_sent_;
+  info.bytes_from_client = request_.raw.size();
+  info.result = "TCP_MISS";
+  info.status = 101;
+  UpstreamConnection* u = upstream_;
+  upstream_ = nullptr;
+  ClientConnection* c = client_;
+  client_ = nullptr;
+  c->becomeTunnel(std::make_unique<Tunnel>(*c, u, std::move(info)));
+}
+
 void Exchange::establishTunnel() {
   std::string out = "HTTP/1.1 200 Connection established\r\n\r\n";
   status_ = 200;
@@ -249,6 +287,7 @@ void Exchange::sendRequestHead() {
   UpstreamRequestOptions options;
   std::string validators;
   options.strip_range = whole_for_range_;
+  options.upgrade = upgrade_;
   if (stale_) {
     // RFC 9111 4.3.1: validate the stored response with its own validators.
     cache::appendValidators(*stale_, validators);
@@ -352,7 +391,11 @@ void Exchange::onUpstreamHead(ResponseHead& head, const BodyFraming& framing) {
     return;
   }
   if (framing.kind == Framing::kTunnel) {
-    fail(Error(ErrorCode::kBadResponse, Side::kUpstream, "unexpected protocol switch from origin"));
+    if (head.status == 101 && !upgrade_.empty() && head.headers.has(HeaderId::kUpgrade)) {
+      establishUpgrade(head);
+    } else {
+      fail(Error(ErrorCode::kBadResponse, Side::kUpstream, "unexpected protocol switch from origin"));
+    }
     return;
   }
   if (phase_ == Phase::kDone) return;

@@ -77,6 +77,8 @@ class Exchange final : public Deferrable,
   void connectNext();
   void sendRequestHead();
   void establishTunnel();
+  void establishUpgrade(const ResponseHead& head);
+  std::string_view requestedUpgrade() const;
   void sendBodyPiece(std::string_view data);
   void finishRequestBody();
   void respondLocally(int status, std::string_view content_type, std::string_view body);
@@ -153,6 +155,7 @@ class Exchange final : public Deferrable,
   std::string_view result_ = "TCP_MISS";
   std::string_view hierarchy_ = "HIER_NONE";
   std::string peer_ = "-";
+  std::string_view upgrade_;  // the Upgrade asked for and allowed; empty otherwise
 
   // Cache state.
   cache::CacheControl request_cc_;

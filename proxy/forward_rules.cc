@@ -78,6 +78,11 @@ void buildUpstreamRequest(const RequestHead& request, const Uri& uri, const Body
     appendField(f, out);
   }
   out += options.extra_fields;
+  if (!options.upgrade.empty()) {
+    out += "Upgrade: ";
+    out += options.upgrade;
+    out += "\r\nConnection: upgrade\r\n";
+  }
   appendVia(request.version, via, out);
   switch (body.kind) {
     case Framing::kLength:
@@ -171,6 +176,20 @@ void buildClientResponse(const ResponseHead& response, const ClientFraming& fram
   } else if (!request.version.is11OrLater()) {
     out += "Connection: keep-alive\r\n";
   }
+  out += "\r\n";
+}
+
+void buildSwitchingResponse(const ResponseHead& response, const ViaOptions& via, std::string& out) {
+  out += "HTTP/1.1 101 ";
+  out += response.reason.empty() ? reasonPhrase(101) : response.reason;
+  out += "\r\n";
+  for (const HeaderField& f : response.headers) {
+    if (!isHopByHopField(f, response.headers)) appendField(f, out);
+  }
+  out += "Upgrade: ";
+  out += response.headers.get(HeaderId::kUpgrade);
+  out += "\r\nConnection: upgrade\r\n";
+  appendVia(response.version, via, out);
   out += "\r\n";
 }
 

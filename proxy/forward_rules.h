@@ -29,6 +29,8 @@ struct UpstreamRequestOptions {
   bool strip_conditionals = false;  // validating a stored response: cuttle's validators only
   bool strip_range = false;         // fetching the whole object for the cache
   std::string_view extra_fields;    // "Name: value\r\n" lines added before Via
+  // An allowed protocol upgrade (RFC 9110 7.8): sent on with "Connection: upgrade".
+  std::string_view upgrade;
 };
 void buildUpstreamRequest(const RequestHead& request, const Uri& uri, const BodyFraming& body,
                           const ViaOptions& via, std::string& out,
@@ -52,6 +54,10 @@ void buildClientResponse(const ResponseHead& response, const ClientFraming& fram
                          const RequestHead& request, const ViaOptions& via,
                          std::string_view date, std::string& out,
                          std::string_view extra_fields = {});
+
+// A 101 Switching Protocols for the client: end-to-end fields, the Upgrade the origin
+// chose, "Connection: upgrade", Via.
+void buildSwitchingResponse(const ResponseHead& response, const ViaOptions& via, std::string& out);
 
 // An interim (1xx) response for an HTTP/1.1 client.
 void buildInterimResponse(const ResponseHead& response, std::string& out);

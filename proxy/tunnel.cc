@@ -106,8 +106,8 @@ void Tunnel::log() {
   r.start_ms = info_.start_wall_ms;
   r.elapsed_ms = uv_now(worker_.loop()) - info_.start_tick_ms;
   if (client_ != nullptr) r.client = client_->peer();
-  r.result = "TCP_TUNNEL";
-  r.status = 200;
+  r.result = info_.result;
+  r.status = info_.status;
   r.bytes_sent = info_.bytes_to_client;
   r.bytes_received = info_.bytes_from_client;
   r.method = info_.method;

@@ -27,8 +27,10 @@ class Tunnel final : public Deferrable, private UpstreamConnection::Listener {
     std::string method;
     std::string url;
     std::string peer;
-    uint64_t bytes_to_client = 0;  // the 200 response already sent
+    uint64_t bytes_to_client = 0;  // the 200 or 101 response already sent
     uint64_t bytes_from_client = 0;
+    std::string_view result = "TCP_TUNNEL";  // TCP_MISS for an Upgrade
+    int status = 200;
   };
 
   Tunnel(ClientConnection& client, UpstreamConnection* upstream, LogInfo info);

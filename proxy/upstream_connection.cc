@@ -205,15 +205,15 @@ void UpstreamConnection::process(const char* p, size_t n) {
       const BodyFraming framing = reader_.framing();
       const bool interim = head.status >= 100 && head.status < 200 && head.status != 101;
       if (!interim) keep_alive_ = responseAllowsKeepAlive(head, framing);
+      // After a 101 the bytes that follow are the new protocol's: keep them for the tunnel,
+      // which the listener may start right away.
+      if (framing.kind == Framing::kTunnel) tunnel_leftover_.assign(p, n);
       listener_->onUpstreamHead(head, framing);
+      if (framing.kind == Framing::kTunnel) return;
       if (phase_ != Phase::kActive || listener_ == nullptr) return;
       if (interim) {
         reader_.reset(method_);
         continue;
-      }
-      if (framing.kind == Framing::kTunnel) {
-        tunnel_leftover_.assign(p, n);
-        return;
       }
     } else if (reader_.state() == MessageReader::State::kBody) {
       size_t used = reader_.readBody(p, n, *this);

@@ -3,6 +3,7 @@
 #include <sys/time.h>
 
 #include "common/log.h"
+#include "common/strings.h"
 #include "proxy/client_connection.h"
 #include "proxy/exchange.h"
 
@@ -91,6 +92,11 @@ void Worker::removeConnection(ClientConnection* c) {
   if (connections_ == c) connections_ = c->next;
   --connection_count_;
   if (draining_) maybeFinishShutdown();
+}
+
+bool Worker::upgradeAllowed(std::string_view protocol, const Exchange&) const {
+  // Until access rules are wired in: websocket only (cuttle's default).
+  return iequals(protocol, "websocket");
 }
 
 void Worker::adoptBackground(std::unique_ptr<Exchange> exchange) {
