@@ -92,10 +92,10 @@ Cache::Found Cache::lookup(Context& context, std::string_view url, const HeaderL
   return found;
 }
 
-Result<std::string> Cache::readBody(Context& context, const ObjectKey& key, uint64_t offset,
+Result<std::string> Cache::readBody(Context& context, const StoredObject& object, uint64_t offset,
                                     uint64_t max_len) {
   if (!context.reader()) return Error(ErrorCode::kNotFound, Side::kCache, "no store");
-  return context.reader()->readBody(key, offset, max_len);
+  return context.reader()->readBody(object, offset, max_len);
 }
 
 Cache::Claim Cache::claim(const std::string& url) {

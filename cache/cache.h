@@ -64,8 +64,10 @@ class Cache {
   };
   // The stored response matching url and the request's Vary selection.
   Found lookup(Context& context, std::string_view url, const HeaderList& request_headers);
-  // Up to max_len body bytes from the store (objects not loaded whole).
-  Result<std::string> readBody(Context& context, const ObjectKey& key, uint64_t offset, uint64_t max_len);
+  // Up to max_len body bytes of `object` from the store (objects not loaded whole). Fails
+  // when the stored object is gone or is no longer this one (replaced mid-stream).
+  Result<std::string> readBody(Context& context, const StoredObject& object, uint64_t offset,
+                               uint64_t max_len);
 
   struct Claim {
     std::shared_ptr<Fill> fill;

@@ -176,7 +176,7 @@ void Exchange::serveStored(const cache::ObjectPtr& object, int64_t age, std::str
 void Exchange::pumpStore() {
   while (stream_pos_ < stream_end_ && client_ != nullptr && !clientBacklogged()) {
     const uint64_t want = std::min<uint64_t>(stream_end_ - stream_pos_, cache::Store::kChunkSize);
-    auto bytes = worker_.cache().readBody(worker_.cacheContext(), streaming_->key(), stream_pos_, want);
+    auto bytes = worker_.cache().readBody(worker_.cacheContext(), *streaming_, stream_pos_, want);
     if (!bytes || bytes->empty()) {
       // Evicted or corrupt while being served: the client must see the truncation.
       phase_ = Phase::kDone;
