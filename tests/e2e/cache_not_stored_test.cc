@@ -24,6 +24,7 @@ struct NotStoredCase {
   std::string response;        // what the origin answers, every time
   int status = 200;
 };
+void PrintTo(const NotStoredCase& c, std::ostream* os) { *os << c.name; }
 
 std::vector<NotStoredCase> notStoredCases() {
   const int64_t now = unixNow();
