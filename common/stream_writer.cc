@@ -88,10 +88,9 @@ void StreamWriter::flush() {
   }
   int r = uv_try_write(stream_, bufs, static_cast<unsigned>(n));
   if (r > 0) consume(static_cast<size_t>(r));
-  if (queued_.empty()) {
-    above_high_ = false;
-    return;
-  }
+  // above_high_ stays set even when everything went out now: only afterWrite() clears it,
+  // together with onWriteDrained(), so that a reader paused on it is always resumed.
+  if (queued_.empty()) return;
   // The rest goes through uv_write: libuv keeps writing as the socket drains, or reports
   // the error in the callback.
   inflight_.swap(queued_);
