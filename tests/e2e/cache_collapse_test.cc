@@ -1,0 +1,279 @@
+// Collapsed forwarding (issue 3): concurrent requests for the same missing object cause one
+// upstream fetch; the others read the body as it is written; when the fetch turns out
+// uncacheable or fails, they fetch on their own. No request hangs.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <set>
+#include <thread>
+
+#include "tests/e2e/e2e_util.h"
+#include "tests/support/cache_origin.h"
+
+namespace cuttle::test {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr int kClients = 10;
+
+std::string workersConfig(int workers) { return "workers " + std::to_string(workers) + "\n"; }
+
+// Sends GET url from n clients, each on its own connection and thread; returns once every
+// request is written (the responses are read on the threads: join with finish()).
+class Clients {
+ public:
+  Clients(uint16_t port, const std::string& url, int n) : responses_(static_cast<size_t>(n)) {
+    for (int i = 0; i < n; ++i) {
+      threads_.emplace_back([this, port, url, i] {
+        RawClient c(port);
+        c.send(getRequest(url));
+        sent_.fetch_add(1);
+        responses_[static_cast<size_t>(i)] = c.readResponse();
+      });
+    }
+    EXPECT_TRUE(pollUntil([&] { return sent_.load() == n; })) << "clients could not send";
+  }
+  ~Clients() { finish(); }
+  const std::vector<HttpResponse>& finish() {
+    for (std::thread& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+    return responses_;
+  }
+
+ private:
+  std::vector<HttpResponse> responses_;
+  std::atomic<int> sent_{0};
+  std::vector<std::thread> threads_;
+};
+
+// With one worker, cuttle's loop reads every connection accepted before a later one: once a
+// request sent after all others has reached the origin, the others have been read too.
+void barrier(CuttleProcess& proxy, OriginServer& origin) {
+  HttpResponse r = get(proxy, origin.url(kSentinelPath));
+  EXPECT_EQ(r.status, 200) << r.raw;
+}
+
+// The origin holds its answer to /obj until `release` opens; the sentinel is answered at once.
+OriginServer::Handler heldOrigin(Gate& release, std::function<std::string(int)> answer) {
+  auto count = std::make_shared<std::atomic<int>>(0);
+  return [&release, answer, count](OriginConnection& conn) {
+    for (;;) {
+      HttpRequest req = conn.readRequest();
+      if (!req.ok) return;
+      if (req.target == kSentinelPath) {
+        if (!conn.write(okResponse("sentinel"))) return;
+        continue;
+      }
+      const int n = count->fetch_add(1);
+      release.wait();
+      std::string out = answer(n);
+      if (out.empty()) {
+        conn.close();
+        return;
+      }
+      if (!conn.write(out)) return;
+    }
+  };
+}
+
+class CacheCollapsed : public ::testing::TestWithParam<int> {};
+
+TEST_P(CacheCollapsed, ConcurrentMissesReachTheOriginOnce) {
+  const int workers = GetParam();
+  const std::string body = patternBody(21, 100 * 1024);
+  Gate release;
+  OriginServer origin(heldOrigin(release, [&](int) {
+    return okResponse(body, "Cache-Control: max-age=3600\r\n");
+  }));
+  CuttleProcess proxy(workersConfig(workers));
+  ASSERT_TRUE(proxy.started());
+  Clients clients(proxy.port(), origin.url("/obj"), kClients);
+  ASSERT_TRUE(origin.waitForRequests(1));
+  if (workers == 1) barrier(proxy, origin);
+  release.open();
+  const std::vector<HttpResponse>& rs = clients.finish();
+  int stored = 0;
+  int collapsed = 0;
+  for (const HttpResponse& r : rs) {
+    EXPECT_EQ(r.status, 200) << r.head;
+    EXPECT_TRUE(r.complete) << r.head;
+    EXPECT_EQ(r.body.size(), body.size());
+    EXPECT_TRUE(r.body == body) << "a client got other bytes";
+    const std::string cs = r.headers.get("Cache-Status");
+    stored += cs.find("; stored") != std::string::npos ? 1 : 0;
+    collapsed += cs.find("; collapsed") != std::string::npos ? 1 : 0;
+  }
+  EXPECT_EQ(countRequests(origin, "/obj"), 1u) << "the misses were not collapsed";
+  EXPECT_EQ(stored, 1);
+  if (workers == 1) {
+    EXPECT_EQ(collapsed, kClients - 1) << "followers did not follow the fill";
+  }
+}
+
+TEST_P(CacheCollapsed, FollowersReceiveTheBodyAsItIsWritten) {
+  const int workers = GetParam();
+  const std::string body = patternBody(22, 100 * 1024);
+  const std::string whole = okResponse(body, "Cache-Control: max-age=3600\r\n");
+  const size_t head_size = whole.size() - body.size();
+  const size_t half = body.size() / 2;
+  Gate second_half;
+  OriginServer origin([&](OriginConnection& conn) {
+    for (;;) {
+      HttpRequest req = conn.readRequest();
+      if (!req.ok) return;
+      if (!conn.write(std::string_view(whole).substr(0, head_size + half))) return;
+      second_half.wait();
+      if (!conn.write(std::string_view(whole).substr(head_size + half))) return;
+    }
+  });
+  CuttleProcess proxy(workersConfig(workers));
+  ASSERT_TRUE(proxy.started());
+  std::vector<std::unique_ptr<RawClient>> clients;
+  clients.push_back(std::make_unique<RawClient>(proxy.port()));
+  clients[0]->send(getRequest(origin.url("/obj")));
+  ASSERT_TRUE(origin.waitForRequests(1));
+  for (int i = 1; i < 5; ++i) {
+    clients.push_back(std::make_unique<RawClient>(proxy.port()));
+    clients.back()->send(getRequest(origin.url("/obj")));
+  }
+  // Every client, the leader and the followers, has the head and the first half while the
+  // origin still holds the second half.
+  std::vector<Fields> heads(clients.size());
+  for (size_t i = 0; i < clients.size(); ++i) {
+    std::string head;
+    ASSERT_TRUE(clients[i]->stream().readUntil("\r\n\r\n", &head, "a response head")) << i;
+    std::string first_line;
+    std::string error;
+    ASSERT_TRUE(parseHead(head, &first_line, &heads[i], &error)) << error;
+    EXPECT_EQ(first_line.substr(0, 12), "HTTP/1.1 200") << head;
+    EXPECT_EQ(heads[i].get("Content-Length"), std::to_string(body.size())) << head;
+    std::string got;
+    ASSERT_TRUE(clients[i]->stream().readExactly(half, &got, "the first half of the body"))
+        << "client " << i << " did not get the first half before the origin sent the rest";
+    EXPECT_TRUE(got == body.substr(0, half)) << "client " << i;
+  }
+  for (size_t i = 1; i < heads.size(); ++i) {
+    EXPECT_THAT(heads[i].get("Cache-Status"), HasSubstr("; collapsed")) << "follower " << i;
+  }
+  second_half.open();
+  for (size_t i = 0; i < clients.size(); ++i) {
+    std::string rest;
+    ASSERT_TRUE(clients[i]->stream().readExactly(body.size() - half, &rest, "the second half"));
+    EXPECT_TRUE(rest == body.substr(half)) << "client " << i;
+  }
+  EXPECT_EQ(countRequests(origin, "/obj"), 1u);
+  // And the object is complete in the cache.
+  HttpResponse hit = get(proxy, origin.url("/obj"));
+  EXPECT_TRUE(hit.body == body);
+  EXPECT_EQ(countRequests(origin, "/obj"), 1u);
+}
+
+TEST_P(CacheCollapsed, UncacheableResponseSendsFollowersToTheOriginOnTheirOwn) {
+  const int workers = GetParam();
+  Gate release;
+  OriginServer origin(heldOrigin(release, [](int n) {
+    return okResponse("not for sharing #" + std::to_string(n), "Cache-Control: no-store\r\n");
+  }));
+  CuttleProcess proxy(workersConfig(workers));
+  ASSERT_TRUE(proxy.started());
+  Clients clients(proxy.port(), origin.url("/obj"), kClients);
+  ASSERT_TRUE(origin.waitForRequests(1));
+  if (workers == 1) barrier(proxy, origin);
+  release.open();
+  std::set<std::string> bodies;
+  for (const HttpResponse& r : clients.finish()) {
+    EXPECT_EQ(r.status, 200) << r.raw;
+    EXPECT_TRUE(r.complete) << r.raw;
+    EXPECT_THAT(r.body, ::testing::StartsWith("not for sharing #")) << r.raw;
+    bodies.insert(r.body);
+  }
+  // Each client got an answer of its own from the origin.
+  EXPECT_EQ(countRequests(origin, "/obj"), static_cast<size_t>(kClients));
+  EXPECT_EQ(bodies.size(), static_cast<size_t>(kClients)) << "a no-store body was shared";
+}
+
+TEST_P(CacheCollapsed, FailedFetchSendsFollowersToTheOriginOnTheirOwn) {
+  const int workers = GetParam();
+  Gate release;
+  // The first fetch dies without an answer; the later ones succeed.
+  OriginServer origin(heldOrigin(release, [](int n) {
+    return n == 0 ? std::string() : okResponse("second try", "Cache-Control: max-age=3600\r\n");
+  }));
+  CuttleProcess proxy(workersConfig(workers));
+  ASSERT_TRUE(proxy.started());
+  Clients clients(proxy.port(), origin.url("/obj"), kClients);
+  ASSERT_TRUE(origin.waitForRequests(1));
+  if (workers == 1) barrier(proxy, origin);
+  release.open();
+  int failed = 0;
+  for (const HttpResponse& r : clients.finish()) {
+    ASSERT_TRUE(r.ok) << "a client got no answer: " << r.raw;
+    EXPECT_TRUE(r.complete) << r.raw;
+    if (r.status == 502) {
+      ++failed;
+    } else {
+      EXPECT_EQ(r.status, 200) << r.raw;
+      EXPECT_EQ(r.body, "second try");
+    }
+  }
+  EXPECT_LE(failed, 1) << "followers shared the leader's failure";
+}
+
+TEST_P(CacheCollapsed, FetchCutMidBodyIsCutForTheFollowersToo) {
+  const int workers = GetParam();
+  const std::string body = patternBody(23, 100 * 1024);
+  const std::string whole = okResponse(body, "Cache-Control: max-age=3600\r\n");
+  const size_t cut = whole.size() - body.size() / 2;
+  Gate die;
+  OriginServer origin([&](OriginConnection& conn) {
+    HttpRequest req = conn.readRequest();
+    if (!req.ok) return;
+    if (conn.index() == 0) {
+      conn.write(std::string_view(whole).substr(0, cut));
+      die.wait();
+      conn.close();
+      return;
+    }
+    conn.write(whole);
+    conn.waitForPeerClose();
+  });
+  CuttleProcess proxy(workersConfig(workers));
+  ASSERT_TRUE(proxy.started());
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < 4; ++i) {
+    clients.push_back(std::make_unique<RawClient>(proxy.port()));
+    clients.back()->send(getRequest(origin.url("/obj")));
+    if (i == 0) {
+      ASSERT_TRUE(origin.waitForRequests(1));
+    }
+  }
+  // Everyone has started receiving the response before the origin dies.
+  for (auto& c : clients) {
+    std::string head;
+    ASSERT_TRUE(c->stream().readUntil("\r\n\r\n", &head, "a response head"));
+  }
+  die.open();
+  for (size_t i = 0; i < clients.size(); ++i) {
+    std::string rest;
+    EXPECT_TRUE(clients[i]->stream().readToEof(&rest, "the connection to close"))
+        << "client " << i << " hangs";
+    EXPECT_LT(rest.size(), body.size()) << "client " << i << " got a complete-looking body";
+    EXPECT_TRUE(rest == body.substr(0, rest.size())) << "client " << i << " got other bytes";
+  }
+  // Nothing partial was stored: the next request fetches the whole body.
+  HttpResponse again = get(proxy, origin.url("/obj"));
+  EXPECT_EQ(again.status, 200);
+  EXPECT_TRUE(again.complete);
+  EXPECT_TRUE(again.body == body);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cache, CacheCollapsed, ::testing::Values(1, 2),
+                         [](const auto& p) { return "Workers" + std::to_string(p.param); });
+
+}  // namespace
+}  // namespace cuttle::test
