@@ -150,7 +150,11 @@ std::string crashResponse(const CrashObject& o, int i) {
   return chunkedResponse(chunks, fields);
 }
 
-TEST(CacheCrash, SigkillUnderLoadNeverServesAWrongBody) {
+// Param: the store's size in MB. 64 holds most of the load (~45 MB of bodies); 12 makes
+// the writer evict all along, so that the kill also hits eviction transactions.
+class CacheCrash : public ::testing::TestWithParam<int> {};
+
+TEST_P(CacheCrash, SigkillUnderLoadNeverServesAWrongBody) {
   constexpr int kObjects = 300;
   constexpr int kThreads = 6;
   constexpr int kPerThread = 80;  // 480 requests: every object once, some twice
@@ -165,7 +169,8 @@ TEST(CacheCrash, SigkillUnderLoadNeverServesAWrongBody) {
     return response(404, "Not Found", "", "no such object");
   }));
   TempDir dir;
-  const std::string config = cacheDirLine(dir.path());
+  const std::string config =
+      "cache_dir lmdb " + dir.path() + "/cache " + std::to_string(GetParam()) + "\n";
   {
     CuttleProcess proxy(config);
     ASSERT_TRUE(proxy.started());
@@ -232,6 +237,9 @@ TEST(CacheCrash, SigkillUnderLoadNeverServesAWrongBody) {
     break;
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Cache, CacheCrash, ::testing::Values(64, 12),
+                         [](const auto& p) { return "StoreMB" + std::to_string(p.param); });
 
 // ---- corrupt stores ---------------------------------------------------------------------------
 
