@@ -26,9 +26,8 @@ ClientConnection::ClientConnection(Worker& worker)
       reader_(MessageReader::Kind::kRequest, requestLimits(worker.config())),
       writer_(reinterpret_cast<uv_stream_t*>(&socket_), this, kHighWatermark, kLowWatermark) {
   uv_tcp_init(worker_.loop(), &socket_);
-  uv_timer_init(worker_.loop(), &timer_);
+  timer_.init(worker_.loop(), this, [](void* self) { static_cast<ClientConnection*>(self)->onTimeout(); });
   socket_.data = this;
-  timer_.data = this;
   open_handles_ = 2;
   worker_.shared().client_connections.fetch_add(1, std::memory_order_relaxed);
   worker_.addConnection(this);
@@ -128,13 +127,11 @@ void ClientConnection::armTimer() {
       return;
   }
   if (ms == 0) {
-    uv_timer_stop(&timer_);
+    timer_.stop();
   } else {
-    uv_timer_start(&timer_, &ClientConnection::onTimer, ms, 0);
+    timer_.arm(ms);
   }
 }
-
-void ClientConnection::onTimer(uv_timer_t* t) { static_cast<ClientConnection*>(t->data)->onTimeout(); }
 
 void ClientConnection::onTimeout() {
   switch (phase_) {
@@ -341,7 +338,7 @@ void ClientConnection::becomeTunnel(std::unique_ptr<Tunnel> tunnel) {
   phase_ = Phase::kTunnel;
   tunnel_ = std::move(tunnel);
   paused_ = false;
-  uv_timer_stop(&timer_);
+  timer_.stop();
   std::string from_client = std::move(pending_);
   pending_ = std::string();
   startReading();
@@ -389,7 +386,7 @@ void ClientConnection::onWriteIdle() {
   }
   uv_read_start(reinterpret_cast<uv_stream_t*>(&socket_), &allocSharedReadBuffer, &ClientConnection::onRead);
   reading_ = true;
-  uv_timer_start(&timer_, &ClientConnection::onTimer, kLingerMs, 0);
+  timer_.arm(kLingerMs);
 }
 
 void ClientConnection::onShutdown(uv_shutdown_t* req, int status) {
@@ -424,7 +421,12 @@ void ClientConnection::close() {
     worker_.deferred().destroyLater(std::move(tunnel_));
   }
   uv_close(reinterpret_cast<uv_handle_t*>(&socket_), &ClientConnection::onClose);
-  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &ClientConnection::onClose);
+  uv_close(timer_.handle(), &ClientConnection::onTimerClose);
+}
+
+void ClientConnection::onTimerClose(uv_handle_t* h) {
+  auto* self = static_cast<ClientConnection*>(Deadline::ownerOf(h));
+  if (--self->open_handles_ == 0) delete self;
 }
 
 void ClientConnection::onClose(uv_handle_t* h) {

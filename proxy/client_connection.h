@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/deadline.h"
 #include "common/error.h"
 #include "common/message_reader.h"
 #include "common/socket_address.h"
@@ -73,8 +74,8 @@ class ClientConnection final : private StreamWriter::Listener {
   ~ClientConnection() override;
 
   static void onRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
-  static void onTimer(uv_timer_t* t);
   static void onClose(uv_handle_t* h);
+  static void onTimerClose(uv_handle_t* h);
   static void onShutdown(uv_shutdown_t* req, int status);
 
   void start();
@@ -95,7 +96,7 @@ class ClientConnection final : private StreamWriter::Listener {
 
   Worker& worker_;
   uv_tcp_t socket_;
-  uv_timer_t timer_;
+  Deadline timer_;
   uv_shutdown_t shutdown_req_;
   SocketAddress peer_;
   MessageReader reader_;

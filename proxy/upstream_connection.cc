@@ -23,9 +23,8 @@ UpstreamConnection::UpstreamConnection(Worker& worker, std::string key, const So
       reader_(MessageReader::Kind::kResponse, responseLimits(worker.config())),
       writer_(reinterpret_cast<uv_stream_t*>(&socket_), this, kHighWatermark, kLowWatermark) {
   uv_tcp_init(worker_.loop(), &socket_);
-  uv_timer_init(worker_.loop(), &timer_);
+  timer_.init(worker_.loop(), this, [](void* self) { static_cast<UpstreamConnection*>(self)->onTimeout(); });
   socket_.data = this;
-  timer_.data = this;
   connect_req_.data = this;
   open_handles_ = 2;
 }
@@ -39,11 +38,10 @@ void UpstreamConnection::connect(Listener* listener) {
     // Immediate failures (no route, no address) still arrive on a later turn.
     connect_req_.data = nullptr;
     pending_connect_error_ = r;
-    uv_timer_start(&timer_, &UpstreamConnection::onTimer, 0, 0);
+    timer_.arm(0);
     return;
   }
-  uv_timer_start(&timer_, &UpstreamConnection::onTimer,
-                 static_cast<uint64_t>(worker_.config().connect_timeout.count()), 0);
+  timer_.arm(static_cast<uint64_t>(worker_.config().connect_timeout.count()));
 }
 
 void UpstreamConnection::onConnect(uv_connect_t* req, int status) {
@@ -54,7 +52,7 @@ void UpstreamConnection::onConnect(uv_connect_t* req, int status) {
     return;
   }
   self->phase_ = Phase::kActive;
-  uv_timer_stop(&self->timer_);
+  self->timer_.stop();
   self->startReading();
   self->listener_->onUpstreamConnected();
 }
@@ -62,7 +60,7 @@ void UpstreamConnection::onConnect(uv_connect_t* req, int status) {
 void UpstreamConnection::attach(Listener* listener) {
   listener_ = listener;
   phase_ = Phase::kActive;
-  uv_timer_stop(&timer_);
+  timer_.stop();
   expecting_ = false;
   request_sent_ = false;
   response_done_ = false;
@@ -122,15 +120,14 @@ void UpstreamConnection::armTimer() {
   const bool waiting_for_origin =
       tunnel_ || (expecting_ && !response_done_ && !paused_) || writer_.pending() > 0;
   if (waiting_for_origin) {
-    uv_timer_start(&timer_, &UpstreamConnection::onTimer,
-                   static_cast<uint64_t>(worker_.config().read_timeout.count()), 0);
+    timer_.arm(static_cast<uint64_t>(worker_.config().read_timeout.count()));
   } else {
-    uv_timer_stop(&timer_);
+    timer_.stop();
   }
 }
 
-void UpstreamConnection::onTimer(uv_timer_t* t) {
-  auto* self = static_cast<UpstreamConnection*>(t->data);
+void UpstreamConnection::onTimeout() {
+  UpstreamConnection* self = this;
   switch (self->phase_) {
     case Phase::kConnecting:
       if (self->pending_connect_error_ != 0) {
@@ -229,7 +226,7 @@ void UpstreamConnection::process(const char* p, size_t n) {
       response_done_ = true;
       ++requests_;
       if (n > 0) extra_bytes_ = true;
-      uv_timer_stop(&timer_);
+      timer_.stop();
       listener_->onUpstreamComplete(std::move(trailers_));
       return;
     }
@@ -251,7 +248,7 @@ void UpstreamConnection::handleEof() {
   if (expecting_ && reader_.state() == MessageReader::State::kBody && reader_.finishAtEof(*this)) {
     response_done_ = true;
     ++requests_;
-    uv_timer_stop(&timer_);
+    timer_.stop();
     listener_->onUpstreamComplete(std::move(trailers_));
     return;
   }
@@ -336,8 +333,7 @@ void UpstreamConnection::release() {
   paused_ = false;
   startReading();  // an idle connection keeps reading to notice a close
   writer_.shrink();
-  uv_timer_start(&timer_, &UpstreamConnection::onTimer,
-                 static_cast<uint64_t>(worker_.config().server_idle_pconn_timeout.count()), 0);
+  timer_.arm(static_cast<uint64_t>(worker_.config().server_idle_pconn_timeout.count()));
 }
 
 void UpstreamConnection::close() {
@@ -346,7 +342,12 @@ void UpstreamConnection::close() {
   phase_ = Phase::kClosing;
   listener_ = nullptr;
   uv_close(reinterpret_cast<uv_handle_t*>(&socket_), &UpstreamConnection::onClose);
-  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &UpstreamConnection::onClose);
+  uv_close(timer_.handle(), &UpstreamConnection::onTimerClose);
+}
+
+void UpstreamConnection::onTimerClose(uv_handle_t* h) {
+  auto* self = static_cast<UpstreamConnection*>(Deadline::ownerOf(h));
+  if (--self->open_handles_ == 0) delete self;
 }
 
 void UpstreamConnection::onClose(uv_handle_t* h) {

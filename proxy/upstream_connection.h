@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/deadline.h"
 #include "common/error.h"
 #include "common/message_reader.h"
 #include "common/socket_address.h"
@@ -90,8 +91,9 @@ class UpstreamConnection final : private BodyListener, private StreamWriter::Lis
   static void onConnect(uv_connect_t* req, int status);
   static void onAlloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
   static void onRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
-  static void onTimer(uv_timer_t* t);
+  void onTimeout();
   static void onClose(uv_handle_t* h);
+  static void onTimerClose(uv_handle_t* h);
   static void onShutdown(uv_shutdown_t* req, int status);
 
   void process(const char* p, size_t n);
@@ -113,7 +115,7 @@ class UpstreamConnection final : private BodyListener, private StreamWriter::Lis
   Listener* listener_ = nullptr;
   Phase phase_ = Phase::kConnecting;
   uv_tcp_t socket_;
-  uv_timer_t timer_;
+  Deadline timer_;
   uv_connect_t connect_req_;
   uv_shutdown_t shutdown_req_;
   MessageReader reader_;
