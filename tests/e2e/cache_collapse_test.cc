@@ -272,6 +272,80 @@ TEST_P(CacheCollapsed, FetchCutMidBodyIsCutForTheFollowersToo) {
   EXPECT_TRUE(again.body == body);
 }
 
+TEST_P(CacheCollapsed, FollowersOfAnotherVariantFetchTheirOwn) {
+  // The fill turns out to vary on Accept-Encoding: a follower that asked for another
+  // encoding must not get the leader's variant.
+  const int workers = GetParam();
+  Gate release;
+  OriginServer origin([&release](OriginConnection& conn) {
+    for (;;) {
+      HttpRequest req = conn.readRequest();
+      if (!req.ok) return;
+      if (req.target == kSentinelPath) {
+        if (!conn.write(okResponse("sentinel"))) return;
+        continue;
+      }
+      release.wait();
+      if (!conn.write(okResponse("encoded as " + req.headers.get("Accept-Encoding"),
+                                 "Cache-Control: max-age=3600\r\nVary: Accept-Encoding\r\n"))) {
+        return;
+      }
+    }
+  });
+  CuttleProcess proxy(workersConfig(workers));
+  ASSERT_TRUE(proxy.started());
+  RawClient leader(proxy.port());
+  leader.send(getRequest(origin.url("/obj"), "Accept-Encoding: gzip\r\n"));
+  ASSERT_TRUE(origin.waitForRequests(1));
+  std::vector<std::unique_ptr<RawClient>> others;
+  for (const char* enc : {"br", "gzip", "br"}) {
+    others.push_back(std::make_unique<RawClient>(proxy.port()));
+    others.back()->send(
+        getRequest(origin.url("/obj"), "Accept-Encoding: " + std::string(enc) + "\r\n"));
+  }
+  if (workers == 1) barrier(proxy, origin);
+  release.open();
+  EXPECT_EQ(leader.readResponse().body, "encoded as gzip");
+  EXPECT_EQ(others[0]->readResponse().body, "encoded as br");
+  EXPECT_EQ(others[1]->readResponse().body, "encoded as gzip");
+  EXPECT_EQ(others[2]->readResponse().body, "encoded as br");
+}
+
+TEST_P(CacheCollapsed, StaleEntryIsRevalidatedOnceForConcurrentRequests) {
+  // Issue 3: concurrent requests for a missing *or stale* object cause one upstream fetch.
+  const int workers = GetParam();
+  Gate release;
+  std::atomic<int> served{0};
+  OriginServer origin([&](OriginConnection& conn) {
+    for (;;) {
+      HttpRequest req = conn.readRequest();
+      if (!req.ok) return;
+      std::string out = okResponse("sentinel");
+      if (req.target != kSentinelPath) {
+        if (served.fetch_add(1) == 0) {
+          out = okResponse("stale copy", "Cache-Control: max-age=0\r\nETag: \"v1\"\r\n");
+        } else {
+          release.wait();
+          out = "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nCache-Control: max-age=3600\r\n\r\n";
+        }
+      }
+      if (!conn.write(out)) return;
+    }
+  });
+  CuttleProcess proxy(workersConfig(workers));
+  ASSERT_TRUE(proxy.started());
+  EXPECT_EQ(get(proxy, origin.url("/obj")).body, "stale copy");
+  Clients clients(proxy.port(), origin.url("/obj"), kClients);
+  ASSERT_TRUE(origin.waitForRequests(2));
+  if (workers == 1) barrier(proxy, origin);
+  release.open();
+  for (const HttpResponse& r : clients.finish()) {
+    EXPECT_EQ(r.status, 200) << r.raw;
+    EXPECT_EQ(r.body, "stale copy");
+  }
+  EXPECT_EQ(countRequests(origin, "/obj"), 2u) << "the stale entry was revalidated more than once";
+}
+
 INSTANTIATE_TEST_SUITE_P(Cache, CacheCollapsed, ::testing::Values(1, 2),
                          [](const auto& p) { return "Workers" + std::to_string(p.param); });
 

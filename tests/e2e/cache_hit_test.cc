@@ -175,6 +175,27 @@ TEST(CacheHit, HeadIsAnsweredFromTheStoredGetResponse) {
   EXPECT_EQ(origin.requests().size(), 1u);
 }
 
+TEST(CacheHit, HitToAnHttp10ClientIsLengthDelimited) {
+  OriginServer origin(OriginServer::always(
+      chunkedResponse({"chunked ", "at the origin"}, "Cache-Control: max-age=3600\r\n")));
+  CuttleProcess proxy("");
+  ASSERT_TRUE(proxy.started());
+  EXPECT_EQ(get(proxy, origin.url("/old")).body, "chunked at the origin");
+  RawClient c(proxy.port());
+  c.send(getRequest(origin.url("/old"), "Connection: keep-alive\r\n", "GET", "HTTP/1.0"));
+  HttpResponse r = c.readResponse();
+  EXPECT_EQ(r.status, 200) << r.raw;
+  EXPECT_FALSE(r.headers.has("Transfer-Encoding")) << "chunked to a 1.0 client: " << r.head;
+  EXPECT_EQ(r.body, "chunked at the origin");
+  EXPECT_THAT(r.headers.get("Cache-Status"), StartsWith(kHit)) << r.head;
+  if (r.body_kind == BodyKind::kLength && listHasToken(r.headers.get("Connection"), "keep-alive")) {
+    // Kept alive: the connection must carry another exchange.
+    c.send(getRequest(origin.url("/old"), "Connection: keep-alive\r\n", "GET", "HTTP/1.0"));
+    EXPECT_EQ(c.readResponse().body, "chunked at the origin");
+  }
+  EXPECT_EQ(origin.requests().size(), 1u);
+}
+
 TEST(CacheHit, AgeFromTheOriginIsAddedToTheHitAge) {
   // RFC 9111 4.2.3: the Age an origin (or an upstream cache) sent counts in current_age.
   OriginServer origin(OriginServer::canned(

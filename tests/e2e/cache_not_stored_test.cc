@@ -266,5 +266,46 @@ TEST(CacheTruncation, ClientAbortNeverLeavesAPartialObject) {
   EXPECT_TRUE(r.body == body) << "a partial or mixed body was served";
 }
 
+// Issue 3: a client abort does not cancel filling the cache when the object is worth
+// finishing (squid's quick_abort: at most quick_abort_max, 16 KB by default, left to read).
+TEST(CacheTruncation, ClientAbortNearTheEndStillFillsTheCache) {
+  const std::string body = patternBody(4, 256 * 1024);
+  const std::string whole = okResponse(body, "Cache-Control: max-age=3600\r\n");
+  const size_t held = 1024;  // the origin holds the last KiB
+  Gate rest;
+  OriginServer origin([&](OriginConnection& conn) {
+    HttpRequest req = conn.readRequest();
+    if (!req.ok) return;
+    if (!conn.write(std::string_view(whole).substr(0, whole.size() - held))) return;
+    rest.wait();
+    conn.write(std::string_view(whole).substr(whole.size() - held));
+    conn.waitForPeerClose();
+  });
+  CuttleProcess proxy("");
+  ASSERT_TRUE(proxy.started());
+  {
+    RawClient c(proxy.port());
+    c.send(getRequest(origin.url("/quick")));
+    std::string head;
+    ASSERT_TRUE(c.stream().readUntil("\r\n\r\n", &head, "the response head"));
+    std::string most;
+    ASSERT_TRUE(c.stream().readExactly(body.size() - held, &most, "all but the last KiB"));
+    c.close();  // the client goes away 1 KiB before the end
+  }
+  // Let cuttle see the abort before the last KiB arrives: a request on another connection
+  // that needs the loop (an only-if-cached miss) is answered after it.
+  HttpResponse probe = get(proxy, origin.url("/quick"), "Cache-Control: only-if-cached\r\n");
+  EXPECT_NE(probe.status, 200) << "served before the body was complete";
+  rest.open();
+  HttpResponse r;
+  EXPECT_TRUE(pollUntil([&] {
+    r = get(proxy, origin.url("/quick"), "Cache-Control: only-if-cached\r\n");
+    return r.status == 200;
+  })) << "the fill was abandoned with its client: " << r.raw.substr(0, 300);
+  EXPECT_TRUE(r.complete);
+  EXPECT_TRUE(r.body == body) << "the stored body differs";
+  EXPECT_EQ(countRequests(origin, "/quick"), 1u);
+}
+
 }  // namespace
 }  // namespace cuttle::test

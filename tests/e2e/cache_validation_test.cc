@@ -205,6 +205,41 @@ TEST(CacheRevalidation, A304ForAnotherRepresentationIsNotApplied) {
   EXPECT_FALSE(second.status == 200 && second.headers.get("ETag") == "\"two\"") << second.head;
 }
 
+TEST(CacheRevalidation, ResponseNoCacheIsValidatedOnEveryUse) {
+  // RFC 9111 5.2.2.4: stored, but never used without validation, whatever max-age says.
+  OriginServer origin(firstThen(
+      okResponse("validate me", "Cache-Control: no-cache, max-age=3600\r\nETag: \"n\"\r\n"),
+      [](const HttpRequest&) { return notModified("ETag: \"n\"\r\n"); }));
+  CuttleProcess proxy("");
+  ASSERT_TRUE(proxy.started());
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(get(proxy, origin.url("/n")).body, "validate me");
+  std::vector<HttpRequest> reqs = requestsFor(origin, "/n");
+  ASSERT_EQ(reqs.size(), 3u) << "a no-cache response was used without validation";
+  EXPECT_EQ(reqs[1].headers.get("If-None-Match"), "\"n\"");
+  EXPECT_EQ(reqs[2].headers.get("If-None-Match"), "\"n\"");
+}
+
+TEST(CacheRevalidation, SMaxageOverridesMaxAgeInASharedCache) {
+  // RFC 9111 5.2.2.10: s-maxage is the shared cache's lifetime, in both directions.
+  OriginServer longer(OriginServer::always(
+      okResponse("shared longer", "Cache-Control: max-age=0, s-maxage=3600\r\n")));
+  OriginServer shorter(firstThen(
+      okResponse("shared shorter", "Cache-Control: max-age=3600, s-maxage=0\r\nETag: \"s\"\r\n"),
+      [](const HttpRequest&) { return notModified("ETag: \"s\"\r\n"); }));
+  CuttleProcess proxy("");
+  ASSERT_TRUE(proxy.started());
+  EXPECT_EQ(get(proxy, longer.url("/l")).body, "shared longer");
+  HttpResponse l = get(proxy, longer.url("/l"));
+  EXPECT_EQ(l.body, "shared longer");
+  EXPECT_THAT(l.headers.get("Cache-Status"), StartsWith(kHit)) << l.head;
+  EXPECT_EQ(countRequests(longer, "/l"), 1u);
+  EXPECT_EQ(get(proxy, shorter.url("/s")).body, "shared shorter");
+  EXPECT_EQ(get(proxy, shorter.url("/s")).body, "shared shorter");
+  std::vector<HttpRequest> reqs = requestsFor(shorter, "/s");
+  ASSERT_EQ(reqs.size(), 2u) << "s-maxage=0 was not honoured over max-age";
+  EXPECT_EQ(reqs[1].headers.get("If-None-Match"), "\"s\"");
+}
+
 // ---- request directives ------------------------------------------------------------------------
 
 struct RequestRevalidates {
