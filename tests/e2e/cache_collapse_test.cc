@@ -346,6 +346,68 @@ TEST_P(CacheCollapsed, StaleEntryIsRevalidatedOnceForConcurrentRequests) {
   EXPECT_EQ(countRequests(origin, "/obj"), 2u) << "the stale entry was revalidated more than once";
 }
 
+TEST_P(CacheCollapsed, FollowersOfAChunkedFillGetTheirOwnFraming) {
+  // The origin's body has no length: an HTTP/1.1 follower gets chunks ending with the last
+  // chunk, an HTTP/1.0 follower a body delimited by the close, and a follower whose
+  // If-None-Match matches gets a 304 once the object is complete.
+  const int workers = GetParam();
+  const std::string first = patternBody(24, 30000);
+  const std::string second = patternBody(25, 20000);
+  Gate rest;
+  OriginServer origin([&](OriginConnection& conn) {
+    HttpRequest req = conn.readRequest();
+    if (!req.ok) return;
+    const std::string whole =
+        chunkedResponse({first, second}, "Cache-Control: max-age=3600\r\nETag: \"c\"\r\n");
+    const size_t cut = whole.find(second) - 8;  // inside the framing, before the 2nd chunk
+    if (!conn.write(std::string_view(whole).substr(0, cut))) return;
+    rest.wait();
+    conn.write(std::string_view(whole).substr(cut));
+    conn.waitForPeerClose();
+  });
+  CuttleProcess proxy(workersConfig(workers));
+  ASSERT_TRUE(proxy.started());
+  RawClient leader(proxy.port());
+  leader.send(getRequest(origin.url("/obj")));
+  ASSERT_TRUE(origin.waitForRequests(1));
+  RawClient v11(proxy.port());
+  v11.send(getRequest(origin.url("/obj")));
+  RawClient v10(proxy.port());
+  v10.send(getRequest(origin.url("/obj"), "", "GET", "HTTP/1.0"));
+  RawClient conditional(proxy.port());
+  conditional.send(getRequest(origin.url("/obj"), "If-None-Match: \"c\"\r\n"));
+  // Both plain followers get the head and the first chunk's bytes before the rest exists.
+  std::string h11;
+  std::string h10;
+  ASSERT_TRUE(v11.stream().readUntil("\r\n\r\n", &h11, "the 1.1 follower's head"));
+  ASSERT_TRUE(v10.stream().readUntil("\r\n\r\n", &h10, "the 1.0 follower's head"));
+  std::string early10;
+  EXPECT_TRUE(v10.stream().readExactly(first.size(), &early10, "the first chunk's bytes"))
+      << "the 1.0 follower did not get the first chunk before the rest was sent";
+  rest.open();
+  HttpResponse l = leader.readResponse();
+  EXPECT_TRUE(l.body == first + second);
+  // 1.1: the head was taken off the stream; read the chunked body that follows.
+  std::string raw;
+  std::string body;
+  Fields trailers;
+  bool last = false;
+  std::string error;
+  EXPECT_THAT(h11, HasSubstr("Transfer-Encoding: chunked")) << h11;
+  EXPECT_TRUE(readChunkedBody(v11.stream(), &raw, &body, &trailers, &last, &error)) << error;
+  EXPECT_TRUE(last) << "no last chunk for the 1.1 follower";
+  EXPECT_TRUE(body == first + second) << "the 1.1 follower's body differs";
+  // 1.0: no chunk framing, the body ends with the connection.
+  EXPECT_EQ(h10.find("Transfer-Encoding"), std::string::npos) << h10;
+  std::string body10;
+  EXPECT_TRUE(v10.stream().readToEof(&body10, "the 1.0 follower's body to end"));
+  body10 = early10 + body10;
+  EXPECT_TRUE(body10 == first + second) << "the 1.0 follower's body differs";
+  HttpResponse c = conditional.readResponse();
+  EXPECT_EQ(c.status, 304) << c.head;
+  EXPECT_EQ(countRequests(origin, "/obj"), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Cache, CacheCollapsed, ::testing::Values(1, 2),
                          [](const auto& p) { return "Workers" + std::to_string(p.param); });
 
