@@ -3,38 +3,9 @@
 #include "common/log.h"
 
 namespace cuttle::cache {
-namespace {
-
-RefreshRules compileRules(const conf::Config& config) {
-  RefreshRules rules;
-  for (const conf::RefreshPattern& p : config.refresh_patterns) {
-    RefreshRule r;
-    auto flags = std::regex::ECMAScript | std::regex::optimize;
-    if (p.case_insensitive) flags |= std::regex::icase;
-    try {
-      r.pattern = std::regex(p.regex, flags);
-    } catch (const std::regex_error&) {
-      continue;  // the config reader already refused invalid patterns
-    }
-    r.min_seconds = static_cast<int64_t>(p.min_minutes) * 60;
-    r.percent = p.percent;
-    r.max_seconds = static_cast<int64_t>(p.max_minutes) * 60;
-    for (const std::string& o : p.options) {
-      if (o == "override-expire") r.override_expire = true;
-      if (o == "ignore-reload") r.ignore_reload = true;
-    }
-    rules.rules.push_back(std::move(r));
-  }
-  return rules;
-}
-
-}  // namespace
 
 Cache::Cache(const conf::Config& config)
-    : memory_(config.cache_mem, config.maximum_object_size_in_memory), rules_(compileRules(config)) {
-  limits_.max_object_size = config.maximum_object_size;
-  limits_.min_object_size = config.minimum_object_size;
-}
+    : memory_(config.cache_mem, config.maximum_object_size_in_memory) {}
 
 Cache::~Cache() = default;
 

@@ -87,8 +87,6 @@ class Cache {
   void invalidate(std::string_view url);
   void touch(const ObjectKey& key);
 
-  const RefreshRules& refreshRules() const { return rules_; }
-  const StoreLimits& limits() const { return limits_; }
   bool persistent() const { return store_ != nullptr; }
   CacheStats stats() const;
 
@@ -97,8 +95,6 @@ class Cache {
 
   MemoryCache memory_;
   std::unique_ptr<Store> store_;
-  RefreshRules rules_;
-  StoreLimits limits_;
   std::mutex fills_mutex_;
   std::unordered_map<std::string, std::shared_ptr<Fill>> fills_;
 };

@@ -133,6 +133,9 @@ struct Config {
   // Logs.
   std::vector<AccessLogSpec> access_logs;  // default: stdio:/dev/stdout; empty after "none"
   std::string cache_log = "stderr";        // cuttle's own messages; "stderr" or a path
+  // Where the running process writes its pid, for `cuttle -k reconfigure|rotate|shutdown`.
+  // "none" (empty): no pid file. Failing to write it is a warning, not an error.
+  std::string pid_filename = "/run/cuttle.pid";
   std::vector<RawDirective> logformats;    // logformat NAME FORMAT...
 
   // Cache.

@@ -134,6 +134,11 @@ void cacheLog(ApplyContext& ctx, const Statement& st) {
   if (checkArgCount(ctx, st, 1, 1)) ctx.cfg.cache_log = st.arg(0);
 }
 
+// pid_filename PATH | none
+void pidFilename(ApplyContext& ctx, const Statement& st) {
+  if (checkArgCount(ctx, st, 1, 1)) ctx.cfg.pid_filename = st.arg(0) == "none" ? "" : st.arg(0);
+}
+
 // cache_dir TYPE PATH MB [L1 L2] [options]; squid's "cache_dir null" means no disk cache.
 void cacheDir(ApplyContext& ctx, const Statement& st) {
   if (!checkArgCount(ctx, st, 1, kAnyCount)) return;
@@ -225,6 +230,7 @@ void addStoreHandlers(HandlerTable& t) {
   t["access_log"] = accessLog;
   t["logformat"] = logFormat;
   t["cache_log"] = cacheLog;
+  t["pid_filename"] = pidFilename;
   t["cache_dir"] = cacheDir;
   t["cache_mem"] = sizeHandler(&Config::cache_mem, {});
   t["maximum_object_size"] = sizeHandler(&Config::maximum_object_size, {.allow_none = true});

@@ -542,7 +542,7 @@ void Exchange::fail(const Error& error) {
     return;
   }
   if (stale_ && !response_started_ && error.side != Side::kClient &&
-      cache::mayServeStaleOnError(request_, *stale_, nowSeconds(), worker_.cache().refreshRules())) {
+      cache::mayServeStaleOnError(request_, *stale_, nowSeconds(), worker_.settings().refresh_rules)) {
     // RFC 5861 4: the origin cannot be reached; the stale response may stand in.
     serveStored(stale_, cache::currentAge(*stale_, nowSeconds()), "TCP_REFRESH_FAIL_OLD",
                 missStatus("; detail=stale-if-error"));

@@ -39,7 +39,7 @@ bool Exchange::lookupCache() {
   uri_known_ = found.uri_known;
   fwd_ = found.uri_known ? "vary-miss" : "uri-miss";
   if (found.object) {
-    cache::UseDecision d = cache::decideUse(request_, *found.object, now, c.refreshRules());
+    cache::UseDecision d = cache::decideUse(request_, *found.object, now, worker_.settings().refresh_rules);
     if (d.use == cache::Use::kFresh || d.use == cache::Use::kStaleWhileRevalidate) {
       std::string status(worker_.visibleHostname());
       status += "; hit";
@@ -347,7 +347,7 @@ bool Exchange::handleValidationResponse(ResponseHead& head) {
                 missStatus("; fwd-status=304"));
     return true;
   }
-  if (head.status >= 500 && cache::mayServeStaleOnError(request_, *stale_, now, c.refreshRules())) {
+  if (head.status >= 500 && cache::mayServeStaleOnError(request_, *stale_, now, worker_.settings().refresh_rules)) {
     abandonFill();
     std::string extra = "; fwd-status=";
     appendDecimal(extra, static_cast<uint64_t>(head.status));
@@ -367,7 +367,7 @@ void Exchange::beginFill(const ResponseHead& head, const BodyFraming& framing) {
   if (framing.kind == Framing::kLength) length = framing.length;
   if (framing.kind == Framing::kNone) length = 0;
   cache::NotStored why = cache::checkStorable(request_.method, request_.headers, head.status,
-                                              head.headers, length, worker_.cache().limits());
+                                              head.headers, length, worker_.settings().store_limits);
   // A body that ends with the connection cannot be told from a truncated one: not stored.
   if (why == cache::NotStored::kStored && framing.kind == Framing::kUntilClose) {
     why = cache::NotStored::kIncomplete;
@@ -399,7 +399,7 @@ void Exchange::beginFill(const ResponseHead& head, const BodyFraming& framing) {
 
 void Exchange::fillBody(std::string_view data) {
   fill_bytes_ += data.size();
-  if (fill_bytes_ > worker_.cache().limits().max_object_size) {
+  if (fill_bytes_ > worker_.settings().store_limits.max_object_size) {
     abandonFill();
     return;
   }
@@ -425,7 +425,7 @@ void Exchange::completeFill() {
     chunks_.push_back(c);
     claim_.fill->appendBody(std::move(c));
   }
-  if (fill_bytes_ < worker_.cache().limits().min_object_size) {
+  if (fill_bytes_ < worker_.settings().store_limits.min_object_size) {
     abandonFill();
     return;
   }

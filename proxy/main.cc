@@ -2,14 +2,18 @@
 //
 //   cuttle [-f FILE]            run in the foreground with FILE (default: installed config)
 //   cuttle -k parse [-f FILE]   check FILE, print every error and warning, exit 0 if valid
+//   cuttle -k reconfigure|rotate|shutdown|interrupt|kill|check [-f FILE]
+//                               signal the cuttle running with FILE (through its pid_filename)
 //   cuttle -v                   versions of cuttle and its libraries
 #include <ares.h>
 #include <llhttp.h>
 #include <lmdb.h>
 #include <uv.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <string>
 
 #include "common/log.h"
@@ -30,6 +34,8 @@ void usage(FILE* out) {
                "usage: cuttle [-f FILE] [-k parse] [-v]\n"
                "  -f FILE    configuration file (default " CUTTLE_DEFAULT_CONFIG ")\n"
                "  -k parse   check the configuration and exit\n"
+               "  -k reconfigure|rotate|shutdown|interrupt|kill|check\n"
+               "             signal the running cuttle (found through pid_filename)\n"
                "  -v         print versions and exit\n"
                "  -N         run in the foreground (always the case; accepted for squid users)\n");
 }
@@ -40,6 +46,32 @@ void printVersions() {
   std::printf("llhttp %d.%d.%d\n", LLHTTP_VERSION_MAJOR, LLHTTP_VERSION_MINOR, LLHTTP_VERSION_PATCH);
   std::printf("LMDB %s\n", mdb_version(nullptr, nullptr, nullptr));
   std::printf("c-ares %s\n", ares_version(nullptr));
+}
+
+struct Command {
+  const char* name;
+  int signal;
+};
+constexpr Command kCommands[] = {{"reconfigure", SIGHUP}, {"rotate", SIGUSR1}, {"shutdown", SIGTERM},
+                                 {"interrupt", SIGINT},   {"kill", SIGKILL},    {"check", 0}};
+
+int signalRunning(const cuttle::conf::Config& config, const Command& command) {
+  if (config.pid_filename.empty()) {
+    std::fprintf(stderr, "cuttle: pid_filename is none: cannot find the running cuttle\n");
+    return 1;
+  }
+  std::ifstream in(config.pid_filename);
+  long pid = 0;
+  if (!(in >> pid) || pid <= 0) {
+    std::fprintf(stderr, "cuttle: no running cuttle (cannot read %s)\n", config.pid_filename.c_str());
+    return 1;
+  }
+  if (::kill(static_cast<pid_t>(pid), command.signal) != 0) {
+    std::fprintf(stderr, "cuttle: cannot signal process %ld: %s\n", pid, std::strerror(errno));
+    return 1;
+  }
+  if (command.signal == 0) std::printf("cuttle is running as process %ld\n", pid);
+  return 0;
 }
 
 }  // namespace
@@ -67,8 +99,15 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (!command.empty() && command != "parse") {
-    std::fprintf(stderr, "cuttle: unknown -k command %s (supported: parse)\n", command.c_str());
+  const Command* signal_command = nullptr;
+  for (const Command& k : kCommands) {
+    if (command == k.name) signal_command = &k;
+  }
+  if (!command.empty() && command != "parse" && signal_command == nullptr) {
+    std::fprintf(stderr,
+                 "cuttle: unknown -k command %s (parse, reconfigure, rotate, shutdown, interrupt, "
+                 "kill, check)\n",
+                 command.c_str());
     return 2;
   }
   cuttle::conf::ParseOutcome parsed = cuttle::conf::parseConfigFile(config_path);
@@ -79,6 +118,7 @@ int main(int argc, char** argv) {
                  parsed.errors.size() == 1 ? "" : "s");
     return 1;
   }
+  if (signal_command != nullptr) return signalRunning(*parsed.config, *signal_command);
   if (command == "parse") {
     std::printf("%s: OK (%zu warning%s)\n", config_path.c_str(), parsed.warnings.size(),
                 parsed.warnings.size() == 1 ? "" : "s");
@@ -88,6 +128,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cuttle: cannot open cache_log %s\n", parsed.config->cache_log.c_str());
     return 1;
   }
-  cuttle::proxy::Server server(parsed.config);
+  cuttle::proxy::Server server(config_path, parsed.config);
   return server.run();
 }

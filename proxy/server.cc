@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
@@ -25,12 +26,6 @@ void raiseFileLimit() {
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
   }
-}
-
-std::string hostName() {
-  char buf[256] = {0};
-  if (gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0') return "localhost";
-  return buf;
 }
 
 }  // namespace
@@ -62,10 +57,9 @@ Result<int> openListeningSocket(const SocketAddress& address, bool any_address) 
   return fd;
 }
 
-Server::Server(std::shared_ptr<conf::Config> config) {
-  shared_.config = std::move(config);
-  const conf::Config& c = *shared_.config;
-  shared_.visible_hostname = c.visible_hostname.empty() ? hostName() : c.visible_hostname;
+Server::Server(std::string path, std::shared_ptr<conf::Config> config)
+    : path_(std::move(path)), config_(std::move(config)) {
+  const conf::Config& c = *config_;
   worker_count_ = c.workers > 0 ? c.workers : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   uv_loop_init(&loop_);
 }
@@ -81,7 +75,7 @@ Server::~Server() {
 }
 
 Status Server::openListeners() {
-  const conf::Config& c = *shared_.config;
+  const conf::Config& c = *config_;
   fds_.assign(static_cast<size_t>(worker_count_), {});
   for (const conf::HttpPort& port : c.http_ports) {
     SocketAddress address = port.address;
@@ -122,20 +116,21 @@ Status Server::startWorkers() {
 int Server::run() {
   std::signal(SIGPIPE, SIG_IGN);
   raiseFileLimit();
-  const conf::Config& c = *shared_.config;
-  auto log = AccessLog::open(c.access_logs);
-  if (!log) {
-    LOG_ERROR("%s", log.error().cause.c_str());
+  auto settings = buildSettings(config_, nullptr);
+  if (!settings) {
+    LOG_ERROR("%s", settings.error().cause.c_str());
     return 1;
   }
-  shared_.access_log = std::move(log.value());
-  shared_.cache = cache::Cache::open(c);
+  settings_ = std::move(settings.value());
+  shared_.settings = settings_;
+  shared_.cache = cache::Cache::open(*config_);
   // Signals first: a SIGTERM that arrives as soon as the port is open must drain, not kill.
-  uv_signal_init(&loop_, &sigterm_);
-  uv_signal_init(&loop_, &sigint_);
-  sigterm_.data = sigint_.data = this;
-  uv_signal_start(&sigterm_, &Server::onSignal, SIGTERM);
-  uv_signal_start(&sigint_, &Server::onSignal, SIGINT);
+  const int kSignals[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+  for (int i = 0; i < 4; ++i) {
+    uv_signal_init(&loop_, &signals_[i]);
+    signals_[i].data = this;
+    uv_signal_start(&signals_[i], &Server::onSignal, kSignals[i]);
+  }
   Status s = openListeners();
   if (s) s = startWorkers();
   if (!s) {
@@ -145,31 +140,89 @@ int Server::run() {
     for (auto& w : workers_) w->join();
     return 1;
   }
+  writePidFile();
   LOG_INFO("cuttle started: %d worker%s, visible_hostname %s", worker_count_,
-           worker_count_ == 1 ? "" : "s", shared_.visible_hostname.c_str());
+           worker_count_ == 1 ? "" : "s", settings_->visible_hostname.c_str());
   uv_run(&loop_, UV_RUN_DEFAULT);
   for (auto& w : workers_) w->join();
   workers_.clear();
   shared_.cache.reset();  // commits what is queued for the store
-  shared_.access_log->flush();
+  settings_->access_log->flush();
+  removePidFile();
   LOG_INFO("cuttle stopped");
   return 0;
 }
 
 void Server::onSignal(uv_signal_t* handle, int signum) {
   auto* self = static_cast<Server*>(handle->data);
-  LOG_INFO("signal %d: finishing in-flight requests, then exiting", signum);
-  self->shutdown();
+  switch (signum) {
+    case SIGHUP:
+      self->reload();
+      break;
+    case SIGUSR1:
+      self->rotate();
+      break;
+    default:
+      LOG_INFO("signal %d: finishing in-flight requests, then exiting", signum);
+      self->shutdown();
+      break;
+  }
 }
 
 void Server::shutdown() {
   if (stopping_) return;
   stopping_ = true;
   for (auto& w : workers_) w->requestShutdown();
-  if (uv_is_active(reinterpret_cast<uv_handle_t*>(&sigterm_))) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&sigterm_), nullptr);
-    uv_close(reinterpret_cast<uv_handle_t*>(&sigint_), nullptr);
+  for (uv_signal_t& s : signals_) {
+    if (uv_is_active(reinterpret_cast<uv_handle_t*>(&s))) uv_close(reinterpret_cast<uv_handle_t*>(&s), nullptr);
   }
+}
+
+void Server::reload() {
+  LOG_INFO("reconfiguring from %s", path_.c_str());
+  conf::ParseOutcome parsed = conf::parseConfigFile(path_);
+  for (const conf::Diagnostic& w : parsed.warnings) LOG_WARN("%s", w.toString().c_str());
+  if (!parsed.config) {
+    for (const conf::Diagnostic& e : parsed.errors) LOG_ERROR("%s", e.toString().c_str());
+    LOG_ERROR("reconfigure refused: %zu error%s in %s; the running configuration is kept",
+              parsed.errors.size(), parsed.errors.size() == 1 ? "" : "s", path_.c_str());
+    return;
+  }
+  auto settings = buildSettings(parsed.config, settings_.get());
+  if (!settings) {
+    LOG_ERROR("reconfigure refused: %s; the running configuration is kept", settings.error().cause.c_str());
+    return;
+  }
+  for (const std::string& name : restartNeeded(*config_, *parsed.config)) {
+    LOG_WARN("reconfigure: %s changed; it takes effect at the next restart", name.c_str());
+  }
+  config_ = parsed.config;
+  settings_ = std::move(settings.value());
+  for (auto& w : workers_) w->updateSettings(settings_);
+  LOG_INFO("reconfigured: new requests use the new configuration");
+}
+
+void Server::rotate() {
+  LOG_INFO("reopening log files");
+  reopenLogFile();
+  settings_->access_log->reopen();
+}
+
+void Server::writePidFile() {
+  const std::string& path = config_->pid_filename;
+  if (path.empty()) return;
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) {
+    LOG_WARN("cannot write pid_filename %s: %s (cuttle -k needs it)", path.c_str(), std::strerror(errno));
+    return;
+  }
+  std::fprintf(f, "%d\n", static_cast<int>(getpid()));
+  std::fclose(f);
+  pid_file_written_ = path;
+}
+
+void Server::removePidFile() {
+  if (!pid_file_written_.empty()) ::unlink(pid_file_written_.c_str());
 }
 
 }  // namespace cuttle::proxy

@@ -9,7 +9,8 @@
 
 namespace cuttle::proxy {
 
-Worker::Worker(int index, SharedState& shared) : index_(index), shared_(shared) {}
+Worker::Worker(int index, SharedState& shared)
+    : index_(index), shared_(shared), settings_(shared.settings) {}
 
 Worker::~Worker() {
   join();
@@ -19,6 +20,8 @@ Worker::~Worker() {
 Status Worker::start(std::vector<int> listen_fds) {
   uv_loop_init(&loop_);
   uv_async_init(&loop_, &shutdown_async_, &Worker::onShutdownAsync);
+  uv_async_init(&loop_, &settings_async_, &Worker::onSettingsAsync);
+  settings_async_.data = this;
   uv_timer_init(&loop_, &shutdown_timer_);
   shutdown_async_.data = this;
   shutdown_timer_.data = this;
@@ -64,6 +67,24 @@ void Worker::join() {
 }
 
 void Worker::requestShutdown() { uv_async_send(&shutdown_async_); }
+
+void Worker::updateSettings(std::shared_ptr<const Settings> settings) {
+  {
+    std::lock_guard<std::mutex> lock(settings_mutex_);
+    pending_settings_ = std::move(settings);
+  }
+  uv_async_send(&settings_async_);
+}
+
+void Worker::onSettingsAsync(uv_async_t* async) {
+  auto* self = static_cast<Worker*>(async->data);
+  std::shared_ptr<const Settings> next;
+  {
+    std::lock_guard<std::mutex> lock(self->settings_mutex_);
+    next = std::move(self->pending_settings_);
+  }
+  if (next) self->settings_ = std::move(next);
+}
 
 void Worker::onAccept(uv_stream_t* server, int status) {
   if (status < 0) return;  // EMFILE and the like: the next connection may work
@@ -151,6 +172,7 @@ void Worker::maybeFinishShutdown() {
   uv_timer_stop(&shutdown_timer_);
   uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_timer_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_async_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&settings_async_), nullptr);
   pool_.closeAll();
   resolver_->close();
   deferred_->close();  // destroys the last exchanges, and with them their fill subscriptions

@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include <atomic>
+#include <mutex>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -23,6 +24,7 @@
 #include "conf/config.h"
 #include "dns/resolver.h"
 #include "proxy/access_log.h"
+#include "proxy/settings.h"
 #include "proxy/upstream_pool.h"
 
 namespace cuttle::proxy {
@@ -32,11 +34,9 @@ class Exchange;
 
 // State shared by all workers of the process.
 struct SharedState {
-  std::shared_ptr<const conf::Config> config;
-  std::unique_ptr<AccessLog> access_log;
+  std::shared_ptr<const Settings> settings;  // at start; reloads go to each worker
   std::unique_ptr<cache::Cache> cache;
   std::atomic<uint32_t> client_connections{0};
-  std::string visible_hostname;
 };
 
 class Worker {
@@ -50,19 +50,22 @@ class Worker {
   Status start(std::vector<int> listen_fds);
   // Thread-safe: stop accepting, finish in-flight exchanges up to shutdown_lifetime, exit.
   void requestShutdown();
+  // Thread-safe: new requests use `settings` from the worker's next loop turn on.
+  void updateSettings(std::shared_ptr<const Settings> settings);
   void join();
 
   // Loop-thread accessors.
   uv_loop_t* loop() { return &loop_; }
-  const conf::Config& config() const { return *shared_.config; }
+  const conf::Config& config() const { return *settings_->config; }
+  const Settings& settings() const { return *settings_; }
   SharedState& shared() { return shared_; }
   dns::Resolver& resolver() { return *resolver_; }
   UpstreamPool& pool() { return pool_; }
   DeferredQueue& deferred() { return *deferred_; }
-  AccessLog& accessLog() { return *shared_.access_log; }
+  AccessLog& accessLog() { return *settings_->access_log; }
   cache::Cache& cache() { return *shared_.cache; }
   cache::Cache::Context& cacheContext() { return *cache_context_; }
-  std::string_view visibleHostname() const { return shared_.visible_hostname; }
+  std::string_view visibleHostname() const { return settings_->visible_hostname; }
   // Current time as an HTTP date, cached per second.
   std::string_view httpDate();
   int64_t wallClockMs() const;
@@ -83,6 +86,7 @@ class Worker {
   Status listen(int fd);
   static void onAccept(uv_stream_t* server, int status);
   static void onShutdownAsync(uv_async_t* async);
+  static void onSettingsAsync(uv_async_t* async);
   static void onShutdownTimer(uv_timer_t* timer);
   void beginShutdown();
   void maybeFinishShutdown();
@@ -91,6 +95,10 @@ class Worker {
   SharedState& shared_;
   uv_loop_t loop_;
   uv_async_t shutdown_async_;
+  uv_async_t settings_async_;
+  std::shared_ptr<const Settings> settings_;          // the loop thread's
+  std::mutex settings_mutex_;
+  std::shared_ptr<const Settings> pending_settings_;  // guarded by settings_mutex_
   uv_timer_t shutdown_timer_;
   std::vector<std::unique_ptr<uv_tcp_t>> listeners_;
   std::unique_ptr<dns::Resolver> resolver_;

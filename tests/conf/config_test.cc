@@ -459,7 +459,7 @@ TEST(Config, CuttleStrictTurnsIgnoredIntoErrorsWhereverItIs) {
 TEST(Config, CuttleStrictInAnIncludedFileAppliesToAll) {
   test::TempDir dir;
   dir.write("strict.conf", "cuttle_strict on\n");
-  std::string top = dir.write("top.conf", "pid_filename /run/squid.pid\ninclude strict.conf\n");
+  std::string top = dir.write("top.conf", "coredump_dir /var/spool/squid\ninclude strict.conf\n");
   ParseOutcome out = parseConfigFile(top);
   ASSERT_EQ(out.errors.size(), 1u) << dump(out.errors);
   EXPECT_EQ(out.errors[0].file, top);
