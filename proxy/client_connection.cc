@@ -60,6 +60,10 @@ void ClientConnection::start() {
   if (uv_tcp_getpeername(&socket_, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
     peer_ = SocketAddress::fromSockaddr(reinterpret_cast<sockaddr*>(&ss));
   }
+  len = sizeof(ss);
+  if (uv_tcp_getsockname(&socket_, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+    local_port_ = SocketAddress::fromSockaddr(reinterpret_cast<sockaddr*>(&ss)).port();
+  }
   uv_tcp_nodelay(&socket_, 1);
   reader_.reset();
   startReading();

@@ -33,6 +33,7 @@ class ClientConnection final : private StreamWriter::Listener {
 
   Worker& worker() { return worker_; }
   const SocketAddress& peer() const { return peer_; }
+  uint16_t localPort() const { return local_port_; }
 
   // For the current exchange.
   void write(std::string&& bytes) { writer_.append(std::move(bytes)); }
@@ -99,6 +100,7 @@ class ClientConnection final : private StreamWriter::Listener {
   Deadline timer_;
   uv_shutdown_t shutdown_req_;
   SocketAddress peer_;
+  uint16_t local_port_ = 0;
   MessageReader reader_;
   StreamWriter writer_;
   std::unique_ptr<Exchange> exchange_;

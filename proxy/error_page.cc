@@ -56,6 +56,7 @@ std::string buildLocalResponse(int status, std::string_view content_type, std::s
     out += options.via_host;
     out += "\r\n";
   }
+  out += options.extra_fields;
   if (!options.cache_status.empty()) {
     out += "Cache-Status: ";
     out += options.cache_status;

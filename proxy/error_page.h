@@ -17,6 +17,7 @@ struct ErrorPageOptions {
   std::string_view date;       // IMF-fixdate
   std::string_view via_host;   // empty: no Via
   std::string_view cache_status;  // Cache-Status value (RFC 9211); empty: none
+  std::string_view extra_fields;  // "Name: value\r\n" lines (Proxy-Authenticate for a 407)
 };
 
 // A complete response: status line, Date, Content-Type text/plain, Content-Length,

@@ -16,6 +16,7 @@ Exchange::Exchange(ClientConnection& client, RequestHead&& request, const BodyFr
     : client_(&client),
       worker_(client.worker()),
       client_address_(client.peer()),
+      local_port_(client.localPort()),
       request_(std::move(request)),
       request_framing_(framing),
       request_complete_(request_complete) {
@@ -76,13 +77,8 @@ void Exchange::start() {
   key_ = uri_.host;
   key_ += ':';
   appendDecimal(key_, uri_.port);
-  if (request_.method == Method::kConnect) {
-    url_ = std::string(request_.target);
-    acquireUpstream();
-    return;
-  }
-  url_ = uri_.absolute();
-  if (uri_.scheme != "http") {
+  url_ = request_.method == Method::kConnect ? std::string(request_.target) : uri_.absolute();
+  if (request_.method != Method::kConnect && uri_.scheme != "http") {
     fail(Error(ErrorCode::kNotImplemented, Side::kClient,
                "unsupported URI scheme " + uri_.scheme + " (https goes through CONNECT)"));
     return;
@@ -103,14 +99,27 @@ void Exchange::start() {
       }
     }
   }
-  if (answerMaxForwards()) return;
   const uint64_t max_body = worker_.config().request_body_max_size;
   if (max_body != 0 && request_framing_.kind == Framing::kLength && request_framing_.length > max_body) {
     fail(Error(ErrorCode::kBodyTooLarge, Side::kClient, "request body larger than request_body_max_size"));
     return;
   }
+  authorize();
+}
+
+// After access was granted: everything a forward request can become.
+void Exchange::proceed() {
+  if (manager_) {
+    serveManager();
+    return;
+  }
+  if (answerMaxForwards()) return;
   if (request_.method == Method::kPurge) {
     handlePurge();
+    return;
+  }
+  if (request_.method == Method::kConnect) {
+    acquireUpstream();
     return;
   }
   upgrade_ = requestedUpgrade();
@@ -123,7 +132,13 @@ void Exchange::handleLocal() {
   result_ = "TCP_MISS";
   const std::string_view path = uri_.path_and_query;
   if (path == "/healthz" || path == "/readyz") {
+    // Probes come from load balancers and orchestrators: not subject to http_access.
     respondLocally(200, "text/plain", "ok\n");
+    return;
+  }
+  if (isManagerPath(path)) {
+    manager_ = true;  // the `manager` ACL: http_access decides who may look
+    authorize();
     return;
   }
   fail(Error(ErrorCode::kBadRequest, Side::kClient,
@@ -173,6 +188,11 @@ void Exchange::acquireUpstream() {
       return;
     }
   }
+  if (destinations_known_ && !addresses_.empty()) {
+    next_address_ = 0;  // resolved already, for a dst ACL
+    connectNext();
+    return;
+  }
   if (const dns::AddressList* cached = worker_.resolver().cached(uri_.host)) {
     addresses_ = *cached;
     next_address_ = 0;
@@ -221,13 +241,14 @@ void Exchange::onUpstreamConnected() {
 }
 
 std::string_view Exchange::requestedUpgrade() const {
+  const conf::AccessRules& rules = *worker_.settings().access_rules;
   // RFC 9110 7.8: Upgrade only counts when Connection names it. cuttle relays upgrades of
   // body-less requests, for the protocols http_upgrade_request_protocols allows.
   const HeaderField* up = request_.headers.find(HeaderId::kUpgrade);
   if (up == nullptr || !request_.headers.hasToken(HeaderId::kConnection, "upgrade")) return {};
   if (request_framing_.kind != Framing::kNone || !request_.version.is11OrLater()) return {};
   std::string_view protocol = up->value.substr(0, up->value.find_first_of(",/ \t"));
-  if (!worker_.upgradeAllowed(protocol, *this)) return {};
+  if (!rules.upgradeAllowed(protocol, accessRequest())) return {};
   return up->value;
 }
 
@@ -646,6 +667,7 @@ void Exchange::log() {
   r.content_type = content_type_;
   r.referer = request_.headers.get(HeaderId::kReferer);
   r.user_agent = request_.headers.get(HeaderId::kUserAgent);
+  if (!user_.empty()) r.user = user_;
   log.write(r);
 }
 

@@ -22,6 +22,7 @@
 #include "common/message.h"
 #include "common/message_reader.h"
 #include "common/uri.h"
+#include "conf/access.h"
 #include "dns/resolver.h"
 #include "proxy/forward_rules.h"
 #include "proxy/hit_response.h"
@@ -71,6 +72,17 @@ class Exchange final : public Deferrable,
   };
 
   void handleLocal();
+  void proceed();
+  // exchange_access.cc
+  void authorize();
+  conf::AccessRequest accessRequest() const;
+  void resolveForAccess();
+  void authenticate();
+  void challenge(std::string_view reason);
+  void deny(const conf::AccessDecision& decision);
+  void serveManager();
+  static bool isManagerPath(std::string_view path);
+  std::string_view realm() const { return "cuttle"; }
   bool answerMaxForwards();
   void acquireUpstream();
   void onResolved(Result<dns::AddressList> result);
@@ -128,6 +140,7 @@ class Exchange final : public Deferrable,
   ClientConnection* client_;
   Worker& worker_;
   SocketAddress client_address_;  // for the log, also once the client is gone
+  uint16_t local_port_ = 0;       // the port the client connected to (localport ACL)
   RequestHead request_;
   BodyFraming request_framing_;
   Uri uri_;
@@ -156,6 +169,11 @@ class Exchange final : public Deferrable,
   std::string_view hierarchy_ = "HIER_NONE";
   std::string peer_ = "-";
   std::string_view upgrade_;  // the Upgrade asked for and allowed; empty otherwise
+  // Access control.
+  bool manager_ = false;             // an origin-form request for cuttle's own pages
+  bool destinations_known_ = false;  // addresses_ resolved for a dst ACL
+  bool credentials_verified_ = false;
+  std::string user_;                 // the authenticated user, for rules and the log
 
   // Cache state.
   cache::CacheControl request_cc_;

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "common/log.h"
+#include "conf/access.h"
 #include "conf/config.h"
 #include "proxy/server.h"
 
@@ -111,6 +112,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   cuttle::conf::ParseOutcome parsed = cuttle::conf::parseConfigFile(config_path);
+  if (parsed.config) {
+    // The access rules are part of the configuration: their errors refuse it too.
+    auto rules = cuttle::conf::AccessRules::build(*parsed.config, &parsed.errors, &parsed.warnings);
+    if (!rules) parsed.config.reset();
+  }
   for (const auto& w : parsed.warnings) std::fprintf(stderr, "WARNING: %s\n", w.toString().c_str());
   for (const auto& e : parsed.errors) std::fprintf(stderr, "ERROR: %s\n", e.toString().c_str());
   if (!parsed.config) {

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include "common/log.h"
+
 namespace cuttle::proxy {
 namespace {
 
@@ -26,6 +28,15 @@ bool sameLogs(const conf::Config& a, const conf::Config& b) {
 Result<std::shared_ptr<const Settings>> buildSettings(std::shared_ptr<const conf::Config> config,
                                                       const Settings* previous) {
   auto s = std::make_shared<Settings>();
+  std::vector<conf::Diagnostic> errors;
+  std::vector<conf::Diagnostic> warnings;
+  s->access_rules = conf::AccessRules::build(*config, &errors, &warnings);
+  for (const conf::Diagnostic& w : warnings) LOG_WARN("%s", w.toString().c_str());
+  if (!s->access_rules) {
+    std::string why = "invalid access rules";
+    for (const conf::Diagnostic& e : errors) why += "\n  " + e.toString();
+    return Error(ErrorCode::kInvalidArgument, Side::kConfig, std::move(why));
+  }
   if (previous != nullptr && sameLogs(*previous->config, *config)) {
     s->access_log = previous->access_log;
   } else {

@@ -12,6 +12,7 @@
 
 #include "cache/policy.h"
 #include "common/error.h"
+#include "conf/access.h"
 #include "conf/config.h"
 #include "proxy/access_log.h"
 
@@ -23,10 +24,12 @@ struct Settings {
   std::string visible_hostname;
   cache::RefreshRules refresh_rules;
   cache::StoreLimits store_limits;
+  std::shared_ptr<const conf::AccessRules> access_rules;  // never null
 };
 
-// Builds the settings for `config`. The access log of `previous` is reused when the
-// access_log directives did not change (no reopen); otherwise the new logs are opened.
+// Builds the settings for `config`: compiles the access rules (their warnings are logged;
+// an error refuses the whole configuration), opens the access logs. The access log of
+// `previous` is reused when the access_log directives did not change (no reopen).
 Result<std::shared_ptr<const Settings>> buildSettings(std::shared_ptr<const conf::Config> config,
                                                       const Settings* previous);
 

@@ -115,11 +115,6 @@ void Worker::removeConnection(ClientConnection* c) {
   if (draining_) maybeFinishShutdown();
 }
 
-bool Worker::upgradeAllowed(std::string_view protocol, const Exchange&) const {
-  // Until access rules are wired in: websocket only (cuttle's default).
-  return iequals(protocol, "websocket");
-}
-
 void Worker::adoptBackground(std::unique_ptr<Exchange> exchange) {
   Exchange* raw = exchange.get();
   background_.emplace(raw, std::move(exchange));

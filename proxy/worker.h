@@ -70,8 +70,6 @@ class Worker {
   std::string_view httpDate();
   int64_t wallClockMs() const;
   bool draining() const { return draining_; }
-  // http_upgrade_request_protocols for this exchange's request.
-  bool upgradeAllowed(std::string_view protocol, const Exchange& exchange) const;
   int index() const { return index_; }
 
   void addConnection(ClientConnection* c);

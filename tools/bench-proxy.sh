@@ -18,5 +18,6 @@ maximum_object_size_in_memory 4 MB
 maximum_object_size 64 MB
 cache_dir lmdb $dir/cache 1024
 client_idle_pconn_timeout 5 minutes
+http_access allow all
 CONF
 exec "$bin" -f "$dir/cuttle.conf"

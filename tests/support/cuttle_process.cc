@@ -190,6 +190,9 @@ std::string harnessConfig(std::string_view config, const std::string& access_log
   if (!hasDirective(config, "http_port")) out += "http_port 127.0.0.1:0\n";
   if (!hasDirective(config, "access_log")) out += "access_log stdio:" + access_log_path + "\n";
   if (!hasDirective(config, "workers")) out += "workers 1\n";
+  // squid's rule: without any http_access line everything is denied. Tests that are not
+  // about access control get an open proxy on loopback.
+  if (!hasDirective(config, "http_access")) out += "http_access allow all\n";
   if (!hasDirective(config, "visible_hostname")) {
     out += "visible_hostname " + std::string(kVisibleHostname) + "\n";
   }

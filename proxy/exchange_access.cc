@@ -1,0 +1,136 @@
+// The access half of Exchange: http_access with squid's semantics (conf/access.h), the
+// destination lookup a dst ACL needs, proxy authentication, and the 403/407 answers.
+#include "common/strings.h"
+#include "proxy/client_connection.h"
+#include "proxy/error_page.h"
+#include "proxy/exchange.h"
+#include "proxy/worker.h"
+
+namespace cuttle::proxy {
+
+bool Exchange::isManagerPath(std::string_view path) {
+  return path == "/metrics" || path == "/status" || istartsWith(path, "/squid-internal-mgr/");
+}
+
+conf::AccessRequest Exchange::accessRequest() const {
+  conf::AccessRequest r;
+  r.client = client_address_;
+  r.local_port = local_port_;
+  r.method = request_.method_name;
+  r.scheme = request_.method == Method::kConnect ? std::string_view() : std::string_view(uri_.scheme);
+  r.host = uri_.host;
+  r.port = uri_.port;
+  r.url = url_;
+  r.path = uri_.path_and_query;
+  r.user_agent = request_.headers.get(HeaderId::kUserAgent);
+  r.is_manager = manager_;
+  r.user = user_;
+  r.credentials_verified = credentials_verified_;
+  if (destinations_known_) r.destinations = &addresses_;
+  r.now = nowSeconds();
+  return r;
+}
+
+void Exchange::authorize() {
+  const conf::AccessRules& rules = *worker_.settings().access_rules;
+  const conf::AccessDecision d = rules.check(accessRequest());
+  switch (d.result) {
+    case conf::AccessResult::kAllow:
+      proceed();
+      return;
+    case conf::AccessResult::kDeny:
+      deny(d);
+      return;
+    case conf::AccessResult::kNeedDestination:
+      resolveForAccess();
+      return;
+    case conf::AccessResult::kNeedAuth:
+      authenticate();
+      return;
+  }
+}
+
+void Exchange::resolveForAccess() {
+  // A dst ACL looks at where the request goes: resolve now; the connection uses the same
+  // addresses. A name that does not resolve matches no dst ACL (squid).
+  if (const dns::AddressList* cached = worker_.resolver().cached(uri_.host)) {
+    addresses_ = *cached;
+    destinations_known_ = true;
+    authorize();
+    return;
+  }
+  phase_ = Phase::kResolving;
+  lookup_ = worker_.resolver().resolve(uri_.host, [this](Result<dns::AddressList> r) {
+    addresses_ = r ? std::move(r.value()) : dns::AddressList();
+    destinations_known_ = true;
+    phase_ = Phase::kNew;
+    authorize();
+  });
+}
+
+void Exchange::authenticate() {
+  const HeaderField* credentials = request_.headers.find(HeaderId::kProxyAuthorization);
+  if (credentials == nullptr || credentials_verified_) {
+    challenge("proxy authentication required");
+    return;
+  }
+  // No authenticator configured: the rules ask for a user nobody can verify.
+  challenge("proxy authentication is not configured (auth_param)");
+}
+
+void Exchange::challenge(std::string_view reason) {
+  result_ = "TCP_DENIED";
+  status_ = 407;
+  std::string extra = "Proxy-Authenticate: Basic realm=\"";
+  extra += realm();
+  extra += "\"\r\n";
+  ErrorPageOptions opts;
+  // The client answers a 407 on the same connection, with credentials.
+  opts.keep_alive = request_complete_ && clientWantsKeepAlive() && request_.method != Method::kConnect;
+  opts.head_request = request_.method == Method::kHead;
+  opts.date = worker_.httpDate();
+  opts.via_host = worker_.config().via ? worker_.visibleHostname() : std::string_view();
+  opts.extra_fields = extra;
+  std::string page = buildErrorResponse(407, reason, opts);
+  bytes_sent_ += page.size();
+  response_started_ = true;
+  emit(std::move(page));
+  finish(opts.keep_alive);
+}
+
+void Exchange::deny(const conf::AccessDecision& d) {
+  if (d.challenge) {
+    challenge("proxy authentication required");
+    return;
+  }
+  result_ = "TCP_DENIED";
+  status_ = 403;
+  std::string cause = "access denied by ";
+  if (d.file.empty()) {
+    cause += "default (no http_access rule)";
+  } else {
+    cause += d.file;
+    cause += ':';
+    appendDecimal(cause, static_cast<uint64_t>(d.line));
+    cause += d.implicit ? " (implicitly, after '" : " '";
+    cause += d.rule;
+    cause += d.implicit ? "')" : "'";
+  }
+  ErrorPageOptions opts;
+  opts.keep_alive = request_complete_ && clientWantsKeepAlive() && request_.method != Method::kConnect;
+  opts.head_request = request_.method == Method::kHead;
+  opts.date = worker_.httpDate();
+  opts.via_host = worker_.config().via ? worker_.visibleHostname() : std::string_view();
+  std::string page = buildErrorResponse(403, cause, opts);
+  bytes_sent_ += page.size();
+  response_started_ = true;
+  emit(std::move(page));
+  finish(opts.keep_alive);
+}
+
+void Exchange::serveManager() {
+  // Metrics and the status page arrive with the operations work; until then, say so.
+  respondLocally(404, "text/plain", "not available yet\n");
+}
+
+}  // namespace cuttle::proxy
