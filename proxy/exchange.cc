@@ -129,11 +129,19 @@ void Exchange::proceed() {
 
 void Exchange::handleLocal() {
   url_ = std::string(request_.target);
-  result_ = "TCP_MISS";
+  result_ = "NONE";  // answered by cuttle itself
   const std::string_view path = uri_.path_and_query;
-  if (path == "/healthz" || path == "/readyz") {
+  if (path == "/healthz") {
     // Probes come from load balancers and orchestrators: not subject to http_access.
     respondLocally(200, "text/plain", "ok\n");
+    return;
+  }
+  if (path == "/readyz") {
+    if (worker_.ready()) {
+      respondLocally(200, "text/plain", "ready\n");
+    } else {
+      respondLocally(503, "text/plain", worker_.draining() ? "draining\n" : "cache store not open\n");
+    }
     return;
   }
   if (isManagerPath(path)) {
@@ -181,6 +189,7 @@ void Exchange::acquireUpstream() {
   hierarchy_ = "HIER_DIRECT";
   if (!retried_ && request_.method != Method::kConnect) {
     if (UpstreamConnection* c = worker_.pool().take(key_)) {
+      worker_.metrics().upstream_reuses.add();
       upstream_ = c;
       peer_ = c->peer().ipString();
       c->attach(this);
@@ -194,13 +203,18 @@ void Exchange::acquireUpstream() {
     return;
   }
   if (const dns::AddressList* cached = worker_.resolver().cached(uri_.host)) {
+    worker_.metrics().dns_cache_hits.add();
     addresses_ = *cached;
     next_address_ = 0;
     connectNext();
     return;
   }
   phase_ = Phase::kResolving;
-  lookup_ = worker_.resolver().resolve(uri_.host, [this](Result<dns::AddressList> r) {
+  worker_.metrics().dns_lookups.add();
+  const uint64_t asked = uv_now(worker_.loop());
+  lookup_ = worker_.resolver().resolve(uri_.host, [this, asked](Result<dns::AddressList> r) {
+    worker_.metrics().dns_latency.observe(static_cast<double>(uv_now(worker_.loop()) - asked) / 1000.0);
+    if (!r) worker_.metrics().dns_failures.add();
     onResolved(std::move(r));
   });
 }
@@ -228,6 +242,7 @@ void Exchange::connectNext() {
   address.setPort(uri_.port);
   peer_ = address.ipString();
   phase_ = Phase::kConnecting;
+  worker_.metrics().upstream_connects.add();
   upstream_ = new UpstreamConnection(worker_, key_, address);
   upstream_->connect(this);
 }
@@ -267,6 +282,7 @@ void Exchange::establishUpgrade(const ResponseHead& head) {
   info.method = std::string(request_.method_name);
   info.url = url_;
   info.peer = peer_;
+  info.host = uri_.host;
   info.bytes_to_client = bytes_sent_;
   info.bytes_from_client = request_.raw.size();
   info.result = "TCP_MISS";
@@ -292,6 +308,7 @@ void Exchange::establishTunnel() {
   info.method = std::string(request_.method_name);
   info.url = url_;
   info.peer = peer_;
+  info.host = uri_.host;
   info.bytes_to_client = bytes_sent_;
   info.bytes_from_client = request_.raw.size();
   UpstreamConnection* u = upstream_;
@@ -650,6 +667,10 @@ void Exchange::abort() {
 void Exchange::log() {
   if (logged_) return;
   logged_ = true;
+  const uint64_t elapsed_ms = uv_now(worker_.loop()) - start_tick_ms_;
+  worker_.metrics().request(request_.method, resultCodeOf(result_), status_,
+                            body_received_ + request_.raw.size(), bytes_sent_,
+                            static_cast<double>(elapsed_ms) / 1000.0, uri_.host);
   AccessLog& log = worker_.accessLog();
   if (!log.enabled()) return;
   AccessRecord r;

@@ -129,8 +129,22 @@ void Exchange::deny(const conf::AccessDecision& d) {
 }
 
 void Exchange::serveManager() {
-  // Metrics and the status page arrive with the operations work; until then, say so.
-  respondLocally(404, "text/plain", "not available yet\n");
+  const std::string_view path = uri_.path_and_query;
+  SharedState& shared = worker_.shared();
+  const uint64_t clients = shared.client_connections.load(std::memory_order_relaxed);
+  if (path == "/metrics") {
+    respondLocally(200, "text/plain; version=0.0.4; charset=utf-8",
+                   shared.metrics.renderPrometheus(shared.cache->stats(), clients, worker_.ready()));
+    return;
+  }
+  if (path == "/status") {
+    const conf::Config& c = worker_.config();
+    const uint64_t capacity = c.cache_dir ? c.cache_dir->size_mb * 1024 * 1024 : 0;
+    respondLocally(200, "text/html; charset=utf-8",
+                   shared.metrics.renderStatus(shared.cache->stats(), capacity, clients, worker_.wallClockMs()));
+    return;
+  }
+  respondLocally(404, "text/plain", "no such page\n");
 }
 
 }  // namespace cuttle::proxy

@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,6 +16,12 @@
 
 namespace cuttle::proxy {
 namespace {
+
+int64_t wallClockMs() {
+  struct timeval tv;
+  gettimeofday(&tv, nullptr);
+  return static_cast<int64_t>(tv.tv_sec) * 1000 + tv.tv_usec / 1000;
+}
 
 Error sysError(const std::string& what) {
   return Error(ErrorCode::kIo, Side::kConfig, what + ": " + std::strerror(errno));
@@ -62,6 +69,8 @@ Server::Server(std::string path, std::shared_ptr<conf::Config> config)
   const conf::Config& c = *config_;
   worker_count_ = c.workers > 0 ? c.workers : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   uv_loop_init(&loop_);
+  uv_timer_init(&loop_, &sample_timer_);
+  sample_timer_.data = this;
 }
 
 Server::~Server() {
@@ -71,6 +80,9 @@ Server::~Server() {
       if (fd >= 0) ::close(fd);
     }
   }
+  // Handles of a run that ended early (a start-up error) are closed here.
+  uv_walk(&loop_, [](uv_handle_t* h, void*) { if (!uv_is_closing(h)) uv_close(h, nullptr); }, nullptr);
+  uv_run(&loop_, UV_RUN_DEFAULT);
   uv_loop_close(&loop_);
 }
 
@@ -141,6 +153,8 @@ int Server::run() {
     return 1;
   }
   writePidFile();
+  shared_.metrics.sample(wallClockMs());
+  uv_timer_start(&sample_timer_, &Server::onSampleTimer, 10000, 10000);
   LOG_INFO("cuttle started: %d worker%s, visible_hostname %s", worker_count_,
            worker_count_ == 1 ? "" : "s", settings_->visible_hostname.c_str());
   uv_run(&loop_, UV_RUN_DEFAULT);
@@ -169,9 +183,16 @@ void Server::onSignal(uv_signal_t* handle, int signum) {
   }
 }
 
+void Server::onSampleTimer(uv_timer_t* timer) {
+  static_cast<Server*>(timer->data)->shared_.metrics.sample(wallClockMs());
+}
+
 void Server::shutdown() {
   if (stopping_) return;
   stopping_ = true;
+  if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&sample_timer_))) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&sample_timer_), nullptr);
+  }
   for (auto& w : workers_) w->requestShutdown();
   for (uv_signal_t& s : signals_) {
     if (uv_is_active(reinterpret_cast<uv_handle_t*>(&s))) uv_close(reinterpret_cast<uv_handle_t*>(&s), nullptr);
@@ -186,11 +207,13 @@ void Server::reload() {
     for (const conf::Diagnostic& e : parsed.errors) LOG_ERROR("%s", e.toString().c_str());
     LOG_ERROR("reconfigure refused: %zu error%s in %s; the running configuration is kept",
               parsed.errors.size(), parsed.errors.size() == 1 ? "" : "s", path_.c_str());
+    shared_.metrics.reloadResult(false);
     return;
   }
   auto settings = buildSettings(parsed.config, settings_.get());
   if (!settings) {
     LOG_ERROR("reconfigure refused: %s; the running configuration is kept", settings.error().cause.c_str());
+    shared_.metrics.reloadResult(false);
     return;
   }
   for (const std::string& name : restartNeeded(*config_, *parsed.config)) {
@@ -199,6 +222,7 @@ void Server::reload() {
   config_ = parsed.config;
   settings_ = std::move(settings.value());
   for (auto& w : workers_) w->updateSettings(settings_);
+  shared_.metrics.reloadResult(true);
   LOG_INFO("reconfigured: new requests use the new configuration");
 }
 

@@ -30,6 +30,7 @@ class Server {
   Status openListeners();
   Status startWorkers();
   static void onSignal(uv_signal_t* handle, int signum);
+  static void onSampleTimer(uv_timer_t* timer);
   void shutdown();
   void reload();
   void rotate();
@@ -45,6 +46,7 @@ class Server {
   std::vector<std::unique_ptr<Worker>> workers_;
   uv_loop_t loop_;
   uv_signal_t signals_[4];
+  uv_timer_t sample_timer_;  // /status history
   bool stopping_ = false;
   std::string pid_file_written_;
 };

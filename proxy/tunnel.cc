@@ -6,9 +6,12 @@
 namespace cuttle::proxy {
 
 Tunnel::Tunnel(ClientConnection& client, UpstreamConnection* upstream, LogInfo info)
-    : client_(&client), worker_(client.worker()), upstream_(upstream), info_(std::move(info)) {}
+    : client_(&client), worker_(client.worker()), upstream_(upstream), info_(std::move(info)) {
+  worker_.metrics().tunnels_open.add();
+}
 
 Tunnel::~Tunnel() {
+  worker_.metrics().tunnels_open.sub();
   if (upstream_ != nullptr) upstream_->close();
 }
 
@@ -100,6 +103,10 @@ void Tunnel::abort() {
 void Tunnel::log() {
   if (logged_) return;
   logged_ = true;
+  const uint64_t elapsed_ms = uv_now(worker_.loop()) - info_.start_tick_ms;
+  worker_.metrics().request(info_.method == "CONNECT" ? Method::kConnect : Method::kGet,
+                            resultCodeOf(info_.result), info_.status, info_.bytes_from_client,
+                            info_.bytes_to_client, static_cast<double>(elapsed_ms) / 1000.0, info_.host);
   AccessLog& log = worker_.accessLog();
   if (!log.enabled()) return;
   AccessRecord r;

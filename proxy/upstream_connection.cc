@@ -27,7 +27,10 @@ UpstreamConnection::UpstreamConnection(Worker& worker, std::string key, const So
   socket_.data = this;
   connect_req_.data = this;
   open_handles_ = 2;
+  worker_.metrics().upstream_open.add();
 }
+
+UpstreamConnection::~UpstreamConnection() { worker_.metrics().upstream_open.sub(); }
 
 void UpstreamConnection::connect(Listener* listener) {
   listener_ = listener;

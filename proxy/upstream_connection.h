@@ -47,6 +47,7 @@ class UpstreamConnection final : private BodyListener, private StreamWriter::Lis
   };
 
   UpstreamConnection(Worker& worker, std::string key, const SocketAddress& peer);
+  ~UpstreamConnection() override;
   UpstreamConnection(const UpstreamConnection&) = delete;
   UpstreamConnection& operator=(const UpstreamConnection&) = delete;
 

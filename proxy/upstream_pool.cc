@@ -13,6 +13,7 @@ UpstreamConnection* UpstreamPool::take(std::string_view key) {
   UpstreamConnection* c = it->second.back();
   it->second.pop_back();
   --idle_count_;
+  if (gauge_) gauge_->sub();
   return c;
 }
 
@@ -22,6 +23,7 @@ bool UpstreamPool::put(UpstreamConnection* c) {
   if (list.size() >= kMaxIdlePerOrigin) return false;
   list.push_back(c);
   ++idle_count_;
+  if (gauge_) gauge_->add();
   return true;
 }
 
@@ -32,6 +34,7 @@ void UpstreamPool::remove(UpstreamConnection* c) {
   if (pos == it->second.end()) return;
   it->second.erase(pos);
   --idle_count_;
+  if (gauge_) gauge_->sub();
   if (it->second.empty()) idle_.erase(it);
 }
 
@@ -40,6 +43,7 @@ void UpstreamPool::closeAll() {
   std::vector<UpstreamConnection*> all;
   for (auto& [key, list] : idle_) all.insert(all.end(), list.begin(), list.end());
   idle_.clear();
+  if (gauge_) gauge_->sub(idle_count_);
   idle_count_ = 0;
   for (UpstreamConnection* c : all) c->close();
 }

@@ -10,6 +10,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "proxy/metrics.h"
+
 namespace cuttle::proxy {
 
 class UpstreamConnection;
@@ -28,11 +30,14 @@ class UpstreamPool {
   // Closes every idle connection; later put()s are refused.
   void closeAll();
   size_t idleCount() const { return idle_count_; }
+  // A gauge kept equal to idleCount(), for the metrics.
+  void setIdleGauge(Counter* gauge) { gauge_ = gauge; }
 
  private:
   std::unordered_map<std::string, std::vector<UpstreamConnection*>> idle_;
   size_t idle_count_ = 0;
   bool closed_ = false;
+  Counter* gauge_ = nullptr;
 };
 
 }  // namespace cuttle::proxy

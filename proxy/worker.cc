@@ -10,7 +10,15 @@
 namespace cuttle::proxy {
 
 Worker::Worker(int index, SharedState& shared)
-    : index_(index), shared_(shared), settings_(shared.settings) {}
+    : index_(index), shared_(shared), settings_(shared.settings) {
+  shared_.metrics.addWorker(&metrics_);
+  pool_.setIdleGauge(&metrics_.upstream_idle);
+}
+
+bool Worker::ready() const {
+  if (draining_ || listeners_.empty()) return false;
+  return !config().cache_dir || shared_.cache->persistent();
+}
 
 Worker::~Worker() {
   join();

@@ -24,6 +24,7 @@
 #include "conf/config.h"
 #include "dns/resolver.h"
 #include "proxy/access_log.h"
+#include "proxy/metrics.h"
 #include "proxy/settings.h"
 #include "proxy/upstream_pool.h"
 
@@ -37,6 +38,7 @@ struct SharedState {
   std::shared_ptr<const Settings> settings;  // at start; reloads go to each worker
   std::unique_ptr<cache::Cache> cache;
   std::atomic<uint32_t> client_connections{0};
+  MetricsRegistry metrics;
 };
 
 class Worker {
@@ -70,6 +72,9 @@ class Worker {
   std::string_view httpDate();
   int64_t wallClockMs() const;
   bool draining() const { return draining_; }
+  WorkerMetrics& metrics() { return metrics_; }
+  // /readyz: listeners up, not draining, and the cache store open when one is configured.
+  bool ready() const;
   int index() const { return index_; }
 
   void addConnection(ClientConnection* c);
@@ -104,6 +109,7 @@ class Worker {
   std::unique_ptr<cache::Cache::Context> cache_context_;
   UpstreamPool pool_;
   DateCache date_cache_;
+  WorkerMetrics metrics_;
   std::unordered_map<Exchange*, std::unique_ptr<Exchange>> background_;
   ClientConnection* connections_ = nullptr;  // intrusive list head
   size_t connection_count_ = 0;
