@@ -118,7 +118,7 @@ TEST_P(CacheCollapsed, ConcurrentMissesReachTheOriginOnce) {
 TEST_P(CacheCollapsed, FollowersReceiveTheBodyAsItIsWritten) {
   const int workers = GetParam();
   const std::string body = patternBody(22, 100 * 1024);
-  const std::string whole = okResponse(body, "Cache-Control: max-age=3600\r\n");
+  const std::string whole = okResponse(body, "Cache-Control: max-age=3600\r\nAge: 5\r\n");
   const size_t head_size = whole.size() - body.size();
   const size_t half = body.size() / 2;
   Gate second_half;
@@ -159,6 +159,10 @@ TEST_P(CacheCollapsed, FollowersReceiveTheBodyAsItIsWritten) {
   }
   for (size_t i = 1; i < heads.size(); ++i) {
     EXPECT_THAT(heads[i].get("Cache-Status"), HasSubstr("; collapsed")) << "follower " << i;
+    // One Age, computed from the origin's (RFC 9111 4.2.3), never the stored one as well.
+    ASSERT_EQ(heads[i].count("Age"), 1u) << "follower " << i;
+    ASSERT_TRUE(isDeltaSeconds(heads[i].get("Age"))) << heads[i].get("Age");
+    EXPECT_GE(std::stoll(heads[i].get("Age")), 5);
   }
   second_half.open();
   for (size_t i = 0; i < clients.size(); ++i) {
@@ -406,6 +410,61 @@ TEST_P(CacheCollapsed, FollowersOfAChunkedFillGetTheirOwnFraming) {
   HttpResponse c = conditional.readResponse();
   EXPECT_EQ(c.status, 304) << c.head;
   EXPECT_EQ(countRequests(origin, "/obj"), 1u);
+}
+
+TEST_P(CacheCollapsed, FollowersGetTheWholeBodyWhenTheFillOutgrowsMaximumObjectSize) {
+  // A chunked body turns out larger than maximum_object_size after followers have started
+  // receiving it: the fill is abandoned, but the origin's response is fine, so every
+  // client must still get all of it (issue 3: an uncacheable fetch sends followers to the
+  // origin on their own; a follower must never pay for the cache's decision).
+  const int workers = GetParam();
+  const std::string body = patternBody(26, 2 * 1024 * 1024);
+  const std::string whole = chunkedResponse({body.substr(0, 512 * 1024), body.substr(512 * 1024)},
+                                            "Cache-Control: max-age=3600\r\n");
+  const size_t cut = whole.size() - (body.size() - 512 * 1024) - 64;
+  Gate rest;
+  OriginServer origin([&](OriginConnection& conn) {
+    for (;;) {
+      HttpRequest req = conn.readRequest();
+      if (!req.ok) return;
+      if (conn.index() == 0) {
+        if (!conn.write(std::string_view(whole).substr(0, cut))) return;
+        rest.wait();
+        if (!conn.write(std::string_view(whole).substr(cut))) return;
+      } else if (!conn.write(whole)) {
+        return;
+      }
+    }
+  });
+  CuttleProcess proxy(workersConfig(workers) + "maximum_object_size 1 MB\n");
+  ASSERT_TRUE(proxy.started());
+  RawClient leader(proxy.port());
+  leader.send(getRequest(origin.url("/big")));
+  ASSERT_TRUE(origin.waitForRequests(1));
+  std::vector<std::unique_ptr<RawClient>> followers;
+  for (int i = 0; i < 3; ++i) {
+    followers.push_back(std::make_unique<RawClient>(proxy.port()));
+    followers.back()->send(getRequest(origin.url("/big")));
+  }
+  for (auto& f : followers) {
+    std::string head;
+    ASSERT_TRUE(f->stream().readUntil("\r\n\r\n", &head, "a follower's head"));
+    f->stream().fill("the first body bytes");
+  }
+  rest.open();
+  HttpResponse l = leader.readResponse();
+  EXPECT_TRUE(l.complete);
+  EXPECT_TRUE(l.body == body) << "the leader's body differs";
+  for (size_t i = 0; i < followers.size(); ++i) {
+    std::string raw;
+    std::string got;
+    Fields trailers;
+    bool last = false;
+    std::string error;
+    EXPECT_TRUE(readChunkedBody(followers[i]->stream(), &raw, &got, &trailers, &last, &error))
+        << "follower " << i << ": " << error << " after " << got.size() << " bytes";
+    EXPECT_TRUE(got == body) << "follower " << i << " got " << got.size() << " bytes";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Cache, CacheCollapsed, ::testing::Values(1, 2),

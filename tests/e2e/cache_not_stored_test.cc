@@ -135,6 +135,24 @@ TEST(CacheNotStoredMethod, PartialContentIsNotStored) {
   for (const HttpRequest& r : requestsFor(origin, "/r")) EXPECT_FALSE(r.headers.has("If-Range"));
 }
 
+TEST(CacheNotStoredMethod, ChunkedBodyOutgrowingMaximumObjectSizeIsPassedOnWhole) {
+  const std::string body = patternBody(5, 3 * 1024 * 1024);
+  std::vector<std::string> chunks;
+  for (size_t at = 0; at < body.size(); at += 100000) chunks.push_back(body.substr(at, 100000));
+  OriginServer origin(
+      OriginServer::always(chunkedResponse(chunks, "Cache-Control: max-age=3600\r\n")));
+  CuttleProcess proxy("maximum_object_size 1 MB\n");
+  ASSERT_TRUE(proxy.started());
+  for (int i = 0; i < 2; ++i) {
+    HttpResponse r = get(proxy, origin.url("/big"));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_TRUE(r.complete) << "the response was cut when the fill was abandoned";
+    EXPECT_EQ(r.body.size(), body.size());
+    EXPECT_TRUE(r.body == body);
+  }
+  EXPECT_EQ(countRequests(origin, "/big"), 2u) << "an object above maximum_object_size was stored";
+}
+
 // ---- responses cut short by the origin --------------------------------------------------------
 
 // The origin's first answer is broken by `first`, every later one is whole.

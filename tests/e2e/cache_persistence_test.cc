@@ -119,6 +119,56 @@ TEST(CachePersistence, LargeObjectIsStreamedFromTheStoreByteExact) {
   EXPECT_EQ(countRequests(origin, "/large"), 1u);
 }
 
+TEST(CachePersistence, HeadersRefreshedBy304AreKeptAcrossARestart) {
+  TempDir dir;
+  std::atomic<int> served{0};
+  OriginServer origin(scripted([&](const HttpRequest&) {
+    if (served.fetch_add(1) == 0) {
+      return okResponse("same body", "Cache-Control: max-age=0\r\nETag: \"u\"\r\nX-Version: 1\r\n");
+    }
+    return std::string("HTTP/1.1 304 Not Modified\r\nETag: \"u\"\r\nCache-Control: max-age=3600\r\n"
+                       "X-Version: 2\r\n\r\n");
+  }));
+  const std::string url = origin.url("/u");
+  {
+    CuttleProcess proxy(cacheDirLine(dir.path()));
+    ASSERT_TRUE(proxy.started());
+    EXPECT_EQ(get(proxy, url).headers.get("X-Version"), "1");
+    HttpResponse refreshed = get(proxy, url);
+    EXPECT_EQ(refreshed.body, "same body");
+    EXPECT_EQ(refreshed.headers.get("X-Version"), "2");
+    EXPECT_EQ(proxy.stop(), 0);
+  }
+  CuttleProcess proxy(cacheDirLine(dir.path()));
+  ASSERT_TRUE(proxy.started());
+  HttpResponse r = get(proxy, url, "Cache-Control: only-if-cached\r\n");
+  EXPECT_EQ(r.status, 200) << "the refreshed entry is not fresh after a restart: " << r.raw;
+  EXPECT_EQ(r.body, "same body");
+  EXPECT_EQ(r.headers.get("X-Version"), "2") << r.head;
+  EXPECT_EQ(r.headers.get("Content-Length"), "9") << r.head;
+  EXPECT_EQ(countRequests(origin, "/u"), 2u);
+}
+
+TEST(CachePersistence, PurgeTakesEffectAtOnceWithAStore) {
+  TempDir dir;
+  std::atomic<int> served{0};
+  OriginServer origin(scripted([&](const HttpRequest&) {
+    return okResponse("copy #" + std::to_string(served.fetch_add(1) + 1),
+                      "Cache-Control: max-age=3600\r\n");
+  }));
+  CuttleProcess proxy(cacheDirLine(dir.path()));
+  ASSERT_TRUE(proxy.started());
+  const std::string url = origin.url("/p");
+  EXPECT_EQ(get(proxy, url).body, "copy #1");
+  EXPECT_EQ(get(proxy, url).body, "copy #1");
+  EXPECT_EQ(fetch(proxy.port(), getRequest(url, "", "PURGE")).status, 200);
+  // The store's removal may not have committed yet: it must hide the object all the same.
+  HttpResponse r = get(proxy, url, "Cache-Control: only-if-cached\r\n");
+  EXPECT_EQ(r.status, 504) << "the purged object is still served: " << r.raw;
+  EXPECT_EQ(get(proxy, url).body, "copy #2");
+  EXPECT_EQ(get(proxy, url).body, "copy #2");
+}
+
 // ---- crash under load -------------------------------------------------------------------------
 
 struct CrashObject {
