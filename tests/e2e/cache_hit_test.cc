@@ -75,6 +75,20 @@ TEST(CacheHit, HitsOnOneKeepAliveConnectionKeepItUsable) {
   EXPECT_EQ(origin.requests().size(), 2u);
 }
 
+TEST(CacheHit, EveryWorkerServesTheStoredObject) {
+  OriginServer origin(
+      OriginServer::always(okResponse("shared by workers", "Cache-Control: max-age=3600\r\n")));
+  CuttleProcess proxy("workers 2\n");
+  ASSERT_TRUE(proxy.started());
+  EXPECT_EQ(get(proxy, origin.url("/w")).body, "shared by workers");
+  for (int i = 0; i < 10; ++i) {
+    HttpResponse r = get(proxy, origin.url("/w"));
+    EXPECT_EQ(r.body, "shared by workers");
+    EXPECT_THAT(r.headers.get("Cache-Status"), StartsWith(kHit)) << r.head;
+  }
+  EXPECT_EQ(origin.requests().size(), 1u);
+}
+
 TEST(CacheHit, ExpiresInTheFutureMakesItFresh) {
   const int64_t now = unixNow();
   OriginServer origin(OriginServer::canned(

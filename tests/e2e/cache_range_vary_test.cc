@@ -174,6 +174,44 @@ TEST(CacheRangesLarge, RangeAcrossStoreChunksIsByteExact) {
   EXPECT_EQ(countRequests(origin, "/big"), 1u);
 }
 
+// A range request on a miss fetches the whole object only when it can be kept: when the
+// object turns out larger than maximum_object_size (from Content-Length, or while a chunked
+// body arrives), cuttle asks again with the client's Range. Either way the client gets its
+// exact bytes.
+class CacheRangesTooLarge : public ::testing::TestWithParam<bool> {};
+
+TEST_P(CacheRangesTooLarge, RangeOnAMissOfAnObjectTooLargeToStoreGetsTheRightBytes) {
+  const bool chunked_origin = GetParam();
+  const std::string body = patternBody(12, 2 * 1024 * 1024);
+  OriginServer origin(scripted([&](const HttpRequest& req) {
+    const std::string range = req.headers.get("Range");
+    if (range == "bytes=1000-1999") {
+      return response(206, "Partial Content",
+                      "Content-Range: bytes 1000-1999/" + std::to_string(body.size()) + "\r\n",
+                      body.substr(1000, 1000));
+    }
+    if (!chunked_origin) return okResponse(body, "Cache-Control: max-age=3600\r\n");
+    std::vector<std::string> chunks;
+    for (size_t at = 0; at < body.size(); at += 65536) chunks.push_back(body.substr(at, 65536));
+    return chunkedResponse(chunks, "Cache-Control: max-age=3600\r\n");
+  }));
+  CuttleProcess proxy("maximum_object_size 1 MB\n");
+  ASSERT_TRUE(proxy.started());
+  HttpResponse r = get(proxy, origin.url("/big"), "Range: bytes=1000-1999\r\n");
+  ASSERT_TRUE(r.complete) << r.head;
+  if (r.status == 206) {
+    EXPECT_EQ(r.headers.get("Content-Range"), "bytes 1000-1999/2097152") << r.head;
+    EXPECT_TRUE(r.body == body.substr(1000, 1000)) << "wrong range bytes";
+  } else {
+    EXPECT_EQ(r.status, 200) << r.head;
+    EXPECT_TRUE(r.body == body) << "a 200 must carry the whole body";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cache, CacheRangesTooLarge, ::testing::Bool(), [](const auto& p) {
+  return std::string(p.param ? "ChunkedOrigin" : "ContentLengthOrigin");
+});
+
 // ---- Vary ------------------------------------------------------------------------------------
 
 // Answers with a body naming the request's Accept-Encoding, varying on it.
