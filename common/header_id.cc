@@ -29,6 +29,7 @@ constexpr std::array<Entry, static_cast<size_t>(HeaderId::kCount)> kTable = {{
     {"Content-Location", 0},
     {"Content-Range", 0},
     {"Content-Type", 0},
+    {"Cuttle-Trace", kHopByHop},  // cuttle's tracing switch, never forwarded
     {"Cookie", 0},
     {"Date", 0},
     {"ETag", 0},

@@ -24,6 +24,7 @@ enum class HeaderId : uint8_t {
   kContentLocation,
   kContentRange,
   kContentType,
+  kCuttleTrace,
   kCookie,
   kDate,
   kETag,

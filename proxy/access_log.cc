@@ -91,6 +91,11 @@ void AccessLog::formatSquid(const AccessRecord& r, std::string& out) {
   out += r.peer;
   out += ' ';
   out += r.content_type.empty() ? "-" : r.content_type;
+  if (!r.trace.empty()) {
+    out += " trace=\"";
+    appendSafe(out, r.trace);
+    out += '"';
+  }
   out += '\n';
 }
 

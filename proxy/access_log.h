@@ -39,6 +39,7 @@ struct AccessRecord {
   std::string_view content_type;
   std::string_view referer;
   std::string_view user_agent;
+  std::string_view trace;  // Cuttle-Trace requests only: appended to the line
 };
 
 class AccessLog {

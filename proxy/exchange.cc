@@ -22,12 +22,29 @@ Exchange::Exchange(ClientConnection& client, RequestHead&& request, const BodyFr
       request_complete_(request_complete) {
   start_wall_ms_ = worker_.wallClockMs();
   start_tick_ms_ = uv_now(worker_.loop());
+  tracing_ = request_.headers.has(HeaderId::kCuttleTrace);
 }
 
 Exchange::Exchange(Worker& worker, RequestHead&& request)
     : client_(nullptr), worker_(worker), request_(std::move(request)), request_complete_(true) {
   start_wall_ms_ = worker_.wallClockMs();
   start_tick_ms_ = uv_now(worker_.loop());
+}
+
+void Exchange::trace(std::string_view step, std::string_view value) {
+  if (!tracing_) return;
+  if (!trace_.empty()) trace_ += "; ";
+  trace_ += step;
+  trace_ += '=';
+  trace_ += value;
+}
+
+std::string Exchange::traceField() const {
+  if (!tracing_) return {};
+  std::string f = "Cuttle-Trace: ";
+  f += trace_.empty() ? std::string_view("none") : std::string_view(trace_);
+  f += "\r\n";
+  return f;
 }
 
 void Exchange::emit(std::string&& bytes) {
@@ -455,6 +472,7 @@ void Exchange::onUpstreamHead(ResponseHead& head, const BodyFraming& framing) {
   std::string status_field = "Cache-Status: ";
   status_field += missStatus(filling_ ? "; stored" : "");
   status_field += "\r\n";
+  status_field += traceField();
   std::string out;
   buildClientResponse(head, client_framing_, request_, via(), worker_.httpDate(), out, status_field);
   phase_ = Phase::kStreaming;
@@ -607,6 +625,9 @@ void Exchange::fail(const Error& error) {
   opts.via_host = worker_.config().via ? worker_.visibleHostname() : std::string_view();
   std::string cache_status = missStatus("");
   opts.cache_status = cache_status;
+  trace("error", error.cause.substr(0, 80));
+  std::string traced = traceField();
+  opts.extra_fields = traced;
   std::string page = buildErrorResponse(status_, error.cause, opts);
   bytes_sent_ += page.size();
   response_started_ = true;
@@ -689,6 +710,7 @@ void Exchange::log() {
   r.referer = request_.headers.get(HeaderId::kReferer);
   r.user_agent = request_.headers.get(HeaderId::kUserAgent);
   if (!user_.empty()) r.user = user_;
+  r.trace = trace_;
   log.write(r);
 }
 

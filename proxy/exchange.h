@@ -174,6 +174,11 @@ class Exchange final : public Deferrable,
   bool destinations_known_ = false;  // addresses_ resolved for a dst ACL
   bool credentials_verified_ = false;
   std::string user_;                 // the authenticated user, for rules and the log
+  // Cuttle-Trace: the cache decisions for this request, reported when the client asks.
+  bool tracing_ = false;
+  std::string trace_;
+  void trace(std::string_view step, std::string_view value);
+  std::string traceField() const;
 
   // Cache state.
   cache::CacheControl request_cc_;

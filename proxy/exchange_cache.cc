@@ -31,15 +31,20 @@ std::string Exchange::missStatus(std::string_view extra) const {
 }
 
 bool Exchange::lookupCache() {
-  if (request_.method != Method::kGet && request_.method != Method::kHead) return false;
+  if (request_.method != Method::kGet && request_.method != Method::kHead) {
+    trace("lookup", "bypass (method)");
+    return false;
+  }
   cache::Cache& c = worker_.cache();
   request_cc_ = cache::parseCacheControl(request_.headers);
   const int64_t now = nowSeconds();
   cache::Cache::Found found = c.lookup(worker_.cacheContext(), url_, request_.headers);
   uri_known_ = found.uri_known;
   fwd_ = found.uri_known ? "vary-miss" : "uri-miss";
+  trace("lookup", found.object ? (found.from_memory ? "memory" : "disk") : fwd_);
   if (found.object) {
     cache::UseDecision d = cache::decideUse(request_, *found.object, now, worker_.settings().refresh_rules);
+    trace("use", d.detail);
     if (d.use == cache::Use::kFresh || d.use == cache::Use::kStaleWhileRevalidate) {
       std::string status(worker_.visibleHostname());
       status += "; hit";
@@ -89,9 +94,13 @@ bool Exchange::lookupCache() {
     stale_ = nullptr;
   } else if (request_.method == Method::kHead || range) {
     stale_ = nullptr;  // forwarded as is: a HEAD or partial response never fills the cache
+    trace("store", range ? "no (range request)" : "no (HEAD)");
     return false;
   }
-  if (no_collapse_ || request_cc_.no_store || request_.headers.has(HeaderId::kAuthorization)) return false;
+  if (no_collapse_ || request_cc_.no_store || request_.headers.has(HeaderId::kAuthorization)) {
+    trace("store", request_cc_.no_store ? "no (request no-store)" : "no (fetch not shared)");
+    return false;
+  }
   claim_ = c.claim(url_);
   if (!claim_.leader) {
     follow();
@@ -147,9 +156,12 @@ void Exchange::serveStored(const cache::ObjectPtr& object, int64_t age, std::str
     finish(false);  // a background revalidation: the cache is updated, nobody to answer
     return;
   }
+  trace("served", result);
+  std::string traced = traceField();
   HitOptions o;
   o.age = age;
   o.cache_status = cache_status;
+  o.extra_fields = traced;
   o.via = via();
   o.keep_alive = request_complete_ && clientWantsKeepAlive();
   o.date = worker_.httpDate();
@@ -199,6 +211,7 @@ void Exchange::pumpStore() {
 void Exchange::follow() {
   phase_ = Phase::kFollowing;
   fwd_ = "miss";
+  trace("collapsed", "following a fetch in flight");
   subscription_ = claim_.fill->subscribe(worker_.cacheContext().waker(), this);
 }
 
@@ -373,9 +386,14 @@ void Exchange::beginFill(const ResponseHead& head, const BodyFraming& framing) {
     why = cache::NotStored::kIncomplete;
   }
   if (why != cache::NotStored::kStored) {
+    std::string reason = "no (";
+    reason += cache::notStoredName(why);
+    reason += ')';
+    trace("store", reason);
     abandonFill();
     return;
   }
+  trace("store", "yes");
   cache::StoredObject::Init init;
   init.url = url_;
   init.vary = cache::normalizeVary(head.headers);

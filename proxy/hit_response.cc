@@ -32,6 +32,7 @@ void appendTail(const HitOptions& o, bool has_length, uint64_t length, std::stri
     out += "\r\n";
   }
   if (!o.cache_status.empty()) appendField("Cache-Status", o.cache_status, out);
+  out += o.extra_fields;
   if (has_length) {
     out += "Content-Length: ";
     appendDecimal(out, length);

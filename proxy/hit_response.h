@@ -27,6 +27,7 @@ struct HitOptions {
   ViaOptions via;
   bool keep_alive = true;
   std::string_view date;          // now, for generated responses
+  std::string_view extra_fields;  // "Name: value\r\n" lines (Cuttle-Trace)
 };
 
 struct HitResponse {
