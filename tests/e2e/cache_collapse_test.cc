@@ -87,9 +87,8 @@ TEST_P(CacheCollapsed, ConcurrentMissesReachTheOriginOnce) {
   const int workers = GetParam();
   const std::string body = patternBody(21, 100 * 1024);
   Gate release;
-  OriginServer origin(heldOrigin(release, [&](int) {
-    return okResponse(body, "Cache-Control: max-age=3600\r\n");
-  }));
+  OriginServer origin(heldOrigin(
+      release, [&](int) { return okResponse(body, "Cache-Control: max-age=3600\r\n"); }));
   CuttleProcess proxy(workersConfig(workers));
   ASSERT_TRUE(proxy.started());
   Clients clients(proxy.port(), origin.url("/obj"), kClients);

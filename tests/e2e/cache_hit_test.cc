@@ -38,9 +38,10 @@ HttpResponse expectMissThenHit(CuttleProcess& proxy, OriginServer& origin, const
 }
 
 TEST(CacheHit, MaxAgeResponseIsServedAgainWithoutTheOrigin) {
-  OriginServer origin(OriginServer::canned(
-      {{"/a", okResponse("cached body", "Cache-Control: max-age=3600\r\nETag: \"e1\"\r\n"
-                                        "Content-Type: text/plain\r\nX-Origin: yes\r\n")}}));
+  OriginServer origin(
+      OriginServer::canned({{"/a", okResponse("cached body",
+                                              "Cache-Control: max-age=3600\r\nETag: \"e1\"\r\n"
+                                              "Content-Type: text/plain\r\nX-Origin: yes\r\n")}}));
   CuttleProcess proxy("");
   ASSERT_TRUE(proxy.started());
   HttpResponse hit = expectMissThenHit(proxy, origin, origin.url("/a"), "cached body");
@@ -55,9 +56,9 @@ TEST(CacheHit, MaxAgeResponseIsServedAgainWithoutTheOrigin) {
 }
 
 TEST(CacheHit, HitsOnOneKeepAliveConnectionKeepItUsable) {
-  OriginServer origin(OriginServer::canned(
-      {{"/a", okResponse("aaa", "Cache-Control: max-age=3600\r\n")},
-       {"/b", okResponse("bbbb", "Cache-Control: max-age=3600\r\n")}}));
+  OriginServer origin(
+      OriginServer::canned({{"/a", okResponse("aaa", "Cache-Control: max-age=3600\r\n")},
+                            {"/b", okResponse("bbbb", "Cache-Control: max-age=3600\r\n")}}));
   CuttleProcess proxy("");
   ASSERT_TRUE(proxy.started());
   RawClient c(proxy.port());
@@ -103,17 +104,17 @@ TEST(CacheHit, LastModifiedHeuristicMakesItFresh) {
   // RFC 9111 4.2.2: 10% of the time since Last-Modified (ten days ago: a day, at the cap).
   const int64_t now = unixNow();
   OriginServer origin(OriginServer::canned(
-      {{"/h", okResponse("heuristic", "Date: " + httpDate(now) +
-                                          "\r\nLast-Modified: " + httpDate(now - 10 * 86400) +
-                                          "\r\n")}}));
+      {{"/h", okResponse("heuristic", "Date: " + httpDate(now) + "\r\nLast-Modified: " +
+                                          httpDate(now - 10 * 86400) + "\r\n")}}));
   CuttleProcess proxy("");
   ASSERT_TRUE(proxy.started());
   expectMissThenHit(proxy, origin, origin.url("/h"), "heuristic");
 }
 
 TEST(CacheHit, ChunkedResponseIsStoredAndServedWhole) {
-  OriginServer origin(OriginServer::canned(
-      {{"/c", chunkedResponse({"first ", "second ", "third"}, "Cache-Control: max-age=3600\r\n")}}));
+  OriginServer origin(
+      OriginServer::canned({{"/c", chunkedResponse({"first ", "second ", "third"},
+                                                   "Cache-Control: max-age=3600\r\n")}}));
   CuttleProcess proxy("");
   ASSERT_TRUE(proxy.started());
   HttpResponse hit = expectMissThenHit(proxy, origin, origin.url("/c"), "first second third");
@@ -132,9 +133,10 @@ TEST(CacheHit, EmptyBodyIsStoredAndServed) {
 
 TEST(CacheHit, SetCookieIsKeptOnTheStoredResponse) {
   // RFC 9111 3.1 and 7.3: Set-Cookie is stored like any other field.
-  OriginServer origin(OriginServer::canned(
-      {{"/cookie", okResponse("with cookie", "Cache-Control: max-age=3600\r\n"
-                                             "Set-Cookie: session=abc; Path=/\r\n")}}));
+  OriginServer origin(
+      OriginServer::canned({{"/cookie", okResponse("with cookie",
+                                                   "Cache-Control: max-age=3600\r\n"
+                                                   "Set-Cookie: session=abc; Path=/\r\n")}}));
   CuttleProcess proxy("");
   ASSERT_TRUE(proxy.started());
   HttpResponse hit = expectMissThenHit(proxy, origin, origin.url("/cookie"), "with cookie");
@@ -144,8 +146,9 @@ TEST(CacheHit, SetCookieIsKeptOnTheStoredResponse) {
 TEST(CacheHit, FieldsNamedByConnectionAreNotStored) {
   // RFC 9111 3.1: hop-by-hop fields and those listed in Connection are not stored.
   OriginServer origin(OriginServer::canned(
-      {{"/conn", okResponse("hop", "Cache-Control: max-age=3600\r\nConnection: X-Hop\r\n"
-                                   "X-Hop: secret\r\nX-Kept: kept\r\n")}}));
+      {{"/conn", okResponse("hop",
+                            "Cache-Control: max-age=3600\r\nConnection: X-Hop\r\n"
+                            "X-Hop: secret\r\nX-Kept: kept\r\n")}}));
   CuttleProcess proxy("");
   ASSERT_TRUE(proxy.started());
   HttpResponse hit = expectMissThenHit(proxy, origin, origin.url("/conn"), "hop");
@@ -222,9 +225,9 @@ TEST(CacheHit, AgeFromTheOriginIsAddedToTheHitAge) {
 }
 
 TEST(CacheHit, DistinctQueryStringsAreDistinctObjects) {
-  OriginServer origin(OriginServer::canned(
-      {{"/q?x=1", okResponse("one", "Cache-Control: max-age=3600\r\n")},
-       {"/q?x=2", okResponse("two", "Cache-Control: max-age=3600\r\n")}}));
+  OriginServer origin(
+      OriginServer::canned({{"/q?x=1", okResponse("one", "Cache-Control: max-age=3600\r\n")},
+                            {"/q?x=2", okResponse("two", "Cache-Control: max-age=3600\r\n")}}));
   CuttleProcess proxy("");
   ASSERT_TRUE(proxy.started());
   EXPECT_EQ(get(proxy, origin.url("/q?x=1")).body, "one");

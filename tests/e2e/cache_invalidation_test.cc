@@ -100,9 +100,9 @@ TEST(CacheInvalidationTargets, LocationOfAnotherOriginIsNotInvalidated) {
   // response must not be able to evict another site's objects).
   OriginServer other(countingOrigin(""));
   const std::string other_url = other.url("/x");
-  OriginServer origin(countingOrigin(
-      response(201, "Created", "Location: " + other_url + "\r\nContent-Location: " + other_url +
-                                   "\r\n", "created")));
+  OriginServer origin(countingOrigin(response(
+      201, "Created", "Location: " + other_url + "\r\nContent-Location: " + other_url + "\r\n",
+      "created")));
   CuttleProcess proxy("");
   ASSERT_TRUE(proxy.started());
   storeAndHit(proxy, other_url, "/x");

@@ -95,7 +95,8 @@ TEST(CacheAuthorization, ResponseWithSMaxageToAnAuthorizedRequestIsStored) {
 }
 
 TEST(CacheNotStoredMethod, PostResponseIsNotStoredForALaterGet) {
-  OriginServer origin(OriginServer::always(okResponse("posted", "Cache-Control: max-age=3600\r\n")));
+  OriginServer origin(
+      OriginServer::always(okResponse("posted", "Cache-Control: max-age=3600\r\n")));
   CuttleProcess proxy("");
   ASSERT_TRUE(proxy.started());
   RawClient c(proxy.port());
@@ -206,10 +207,11 @@ TEST(CacheTruncation, ContentLengthShortfallIsNeverServedFromTheCache) {
 TEST(CacheTruncation, LargeContentLengthShortfallIsNeverServedFromTheCache) {
   // Several fill chunks (64 KiB) already passed on before the cut.
   const std::string body = patternBody(2, 300 * 1024);
-  expectTruncationNotStored("HTTP/1.1 200 OK\r\nContent-Length: 307200\r\n"
-                            "Cache-Control: max-age=3600\r\n\r\n" +
-                                body.substr(0, 200 * 1024),
-                            body, "Cache-Control: max-age=3600\r\n");
+  expectTruncationNotStored(
+      "HTTP/1.1 200 OK\r\nContent-Length: 307200\r\n"
+      "Cache-Control: max-age=3600\r\n\r\n" +
+          body.substr(0, 200 * 1024),
+      body, "Cache-Control: max-age=3600\r\n");
 }
 
 TEST(CacheTruncation, ChunkedWithoutLastChunkIsNeverServedFromTheCache) {
@@ -319,7 +321,8 @@ TEST(CacheTruncation, ClientAbortNearTheEndStillFillsTheCache) {
   EXPECT_TRUE(pollUntil([&] {
     r = get(proxy, origin.url("/quick"), "Cache-Control: only-if-cached\r\n");
     return r.status == 200;
-  })) << "the fill was abandoned with its client: " << r.raw.substr(0, 300);
+  })) << "the fill was abandoned with its client: "
+      << r.raw.substr(0, 300);
   EXPECT_TRUE(r.complete);
   EXPECT_TRUE(r.body == body) << "the stored body differs";
   EXPECT_EQ(countRequests(origin, "/quick"), 1u);

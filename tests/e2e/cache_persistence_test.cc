@@ -57,9 +57,9 @@ TEST(CachePersistence, CommittedObjectSurvivesSigkill) {
   TempDir dir;
   const std::string marker_a = "object-A-" + std::to_string(::getpid()) + "-committed";
   const std::string marker_b = "object-B-" + std::to_string(::getpid()) + "-committed";
-  OriginServer origin(OriginServer::canned(
-      {{"/a", okResponse(marker_a, "Cache-Control: max-age=3600\r\n")},
-       {"/b", okResponse(marker_b, "Cache-Control: max-age=3600\r\n")}}));
+  OriginServer origin(
+      OriginServer::canned({{"/a", okResponse(marker_a, "Cache-Control: max-age=3600\r\n")},
+                            {"/b", okResponse(marker_b, "Cache-Control: max-age=3600\r\n")}}));
   {
     CuttleProcess proxy(cacheDirLine(dir.path()));
     ASSERT_TRUE(proxy.started());
@@ -126,8 +126,9 @@ TEST(CachePersistence, HeadersRefreshedBy304AreKeptAcrossARestart) {
     if (served.fetch_add(1) == 0) {
       return okResponse("same body", "Cache-Control: max-age=0\r\nETag: \"u\"\r\nX-Version: 1\r\n");
     }
-    return std::string("HTTP/1.1 304 Not Modified\r\nETag: \"u\"\r\nCache-Control: max-age=3600\r\n"
-                       "X-Version: 2\r\n\r\n");
+    return std::string(
+        "HTTP/1.1 304 Not Modified\r\nETag: \"u\"\r\nCache-Control: max-age=3600\r\n"
+        "X-Version: 2\r\n\r\n");
   }));
   const std::string url = origin.url("/u");
   {
@@ -214,7 +215,8 @@ TEST_P(CacheCrash, SigkillUnderLoadNeverServesAWrongBody) {
   for (int i = 0; i < kObjects; ++i) responses.push_back(crashResponse(objects[i], i));
   OriginServer origin(scripted([&](const HttpRequest& req) {
     for (int i = 0; i < kObjects; ++i) {
-      if (objects[static_cast<size_t>(i)].path == req.target) return responses[static_cast<size_t>(i)];
+      if (objects[static_cast<size_t>(i)].path == req.target)
+        return responses[static_cast<size_t>(i)];
     }
     return response(404, "Not Found", "", "no such object");
   }));
@@ -297,7 +299,8 @@ INSTANTIATE_TEST_SUITE_P(Cache, CacheCrash, ::testing::Values(64, 12),
 // serve (from the disk store, as a restart shows).
 void expectRecreated(const TempDir& dir) {
   const std::string config = cacheDirLine(dir.path());
-  OriginServer origin(OriginServer::always(okResponse("fresh start", "Cache-Control: max-age=3600\r\n")));
+  OriginServer origin(
+      OriginServer::always(okResponse("fresh start", "Cache-Control: max-age=3600\r\n")));
   {
     CuttleProcess proxy(config);
     ASSERT_TRUE(proxy.started()) << "cuttle does not start on a damaged store";

@@ -36,9 +36,10 @@ class CacheRanges : public ::testing::Test {
   const std::string body_ = rangeBody();
   const int64_t now_ = unixNow();
   OriginServer origin_{OriginServer::always(
-      okResponse(body_, "Cache-Control: max-age=3600\r\nETag: \"r1\"\r\nContent-Type: text/plain\r\n"
-                        "Date: " + httpDate(now_) + "\r\nLast-Modified: " +
-                            httpDate(now_ - 86400) + "\r\n"))};
+      okResponse(body_,
+                 "Cache-Control: max-age=3600\r\nETag: \"r1\"\r\nContent-Type: text/plain\r\n"
+                 "Date: " +
+                     httpDate(now_) + "\r\nLast-Modified: " + httpDate(now_ - 86400) + "\r\n"))};
   CuttleProcess proxy_{""};
   const std::string url_ = origin_.url("/range");
 };
@@ -217,8 +218,8 @@ INSTANTIATE_TEST_SUITE_P(Cache, CacheRangesTooLarge, ::testing::Bool(), [](const
 // Answers with a body naming the request's Accept-Encoding, varying on it.
 OriginServer::Handler varyingOrigin() {
   return scripted([](const HttpRequest& req) {
-    const std::string ae = req.headers.has("Accept-Encoding") ? req.headers.get("Accept-Encoding")
-                                                              : "(none)";
+    const std::string ae =
+        req.headers.has("Accept-Encoding") ? req.headers.get("Accept-Encoding") : "(none)";
     return okResponse("variant for " + ae,
                       "Cache-Control: max-age=3600\r\nVary: Accept-Encoding\r\n");
   });
@@ -233,7 +234,8 @@ TEST(CacheVary, TwoVariantsAreStoredSideBySide) {
   EXPECT_EQ(gz.body, "variant for gzip");
   HttpResponse br = get(proxy, url, "Accept-Encoding: br\r\n");
   EXPECT_EQ(br.body, "variant for br");
-  EXPECT_EQ(br.headers.get("Cache-Status"), std::string(kVisibleHostname) + "; fwd=vary-miss; stored")
+  EXPECT_EQ(br.headers.get("Cache-Status"),
+            std::string(kVisibleHostname) + "; fwd=vary-miss; stored")
       << br.head;
   EXPECT_EQ(countRequests(origin, "/v"), 2u);
   for (int i = 0; i < 2; ++i) {

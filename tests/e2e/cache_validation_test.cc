@@ -25,9 +25,8 @@ const std::string kHit = std::string(kVisibleHostname) + "; hit";
 // An origin whose first answer to a path is `first`; later requests get `later(request)`.
 OriginServer::Handler firstThen(std::string first, Responder later) {
   auto count = std::make_shared<std::atomic<int>>(0);
-  return scripted([=](const HttpRequest& req) {
-    return count->fetch_add(1) == 0 ? first : later(req);
-  });
+  return scripted(
+      [=](const HttpRequest& req) { return count->fetch_add(1) == 0 ? first : later(req); });
 }
 
 std::string notModified(std::string_view fields) {
@@ -37,21 +36,24 @@ std::string notModified(std::string_view fields) {
 // ---- revalidation of stale responses -----------------------------------------------------------
 
 TEST(CacheRevalidation, StaleEntryIsValidatedWithIfNoneMatchAnd304ServesTheStoredBody) {
-  OriginServer origin(firstThen(
-      okResponse("stored body", "Cache-Control: max-age=0\r\nETag: \"v1\"\r\nX-Version: 1\r\n"
-                                "Content-Type: text/plain\r\n"),
-      [](const HttpRequest&) {
-        // A broken origin sending Content-Length: 0 with its 304: RFC 9111 3.2 says a cache
-        // never takes Content-Length from a 304.
-        return notModified("ETag: \"v1\"\r\nCache-Control: max-age=3600\r\nX-Version: 2\r\n"
-                           "Content-Length: 0\r\n");
-      }));
+  OriginServer origin(
+      firstThen(okResponse("stored body",
+                           "Cache-Control: max-age=0\r\nETag: \"v1\"\r\nX-Version: 1\r\n"
+                           "Content-Type: text/plain\r\n"),
+                [](const HttpRequest&) {
+                  // A broken origin sending Content-Length: 0 with its 304: RFC 9111 3.2 says a
+                  // cache never takes Content-Length from a 304.
+                  return notModified(
+                      "ETag: \"v1\"\r\nCache-Control: max-age=3600\r\nX-Version: 2\r\n"
+                      "Content-Length: 0\r\n");
+                }));
   CuttleProcess proxy("");
   ASSERT_TRUE(proxy.started());
   const std::string url = origin.url("/v");
   HttpResponse first = get(proxy, url);
   EXPECT_EQ(first.body, "stored body");
-  EXPECT_EQ(first.headers.get("Cache-Status"), std::string(kVisibleHostname) + "; fwd=uri-miss; stored");
+  EXPECT_EQ(first.headers.get("Cache-Status"),
+            std::string(kVisibleHostname) + "; fwd=uri-miss; stored");
 
   HttpResponse second = get(proxy, url);
   EXPECT_EQ(second.status, 200) << second.raw;
@@ -88,8 +90,8 @@ TEST(CacheRevalidation, ExpiresInThePastIsValidatedWithIfModifiedSince) {
       okResponse("dated", "Date: " + httpDate(now) + "\r\nExpires: " + httpDate(now - 3600) +
                               "\r\nLast-Modified: " + last_modified + "\r\n"),
       [&](const HttpRequest&) {
-        return notModified("Date: " + httpDate(unixNow()) + "\r\nLast-Modified: " +
-                           last_modified + "\r\nCache-Control: max-age=3600\r\n");
+        return notModified("Date: " + httpDate(unixNow()) + "\r\nLast-Modified: " + last_modified +
+                           "\r\nCache-Control: max-age=3600\r\n");
       }));
   CuttleProcess proxy("");
   ASSERT_TRUE(proxy.started());
@@ -117,15 +119,17 @@ TEST(CacheRevalidation, ExpiresInThePastIsValidatedWithIfModifiedSince) {
 TEST(CacheRevalidation, NotModifiedWithoutValidatorsAnswersAnIfModifiedSinceValidation) {
   const int64_t now = unixNow();
   const std::string last_modified = httpDate(now - 86400);
-  OriginServer origin(firstThen(
-      okResponse("dated", "Date: " + httpDate(now) + "\r\nCache-Control: max-age=0\r\n"
-                          "Last-Modified: " + last_modified + "\r\n"),
-      [&](const HttpRequest& req) {
-        if (req.headers.get("If-Modified-Since") == last_modified) {
-          return notModified("Date: " + httpDate(unixNow()) + "\r\n");
-        }
-        return okResponse("dated", "Last-Modified: " + last_modified + "\r\n");
-      }));
+  OriginServer origin(firstThen(okResponse("dated", "Date: " + httpDate(now) +
+                                                        "\r\nCache-Control: max-age=0\r\n"
+                                                        "Last-Modified: " +
+                                                        last_modified + "\r\n"),
+                                [&](const HttpRequest& req) {
+                                  if (req.headers.get("If-Modified-Since") == last_modified) {
+                                    return notModified("Date: " + httpDate(unixNow()) + "\r\n");
+                                  }
+                                  return okResponse("dated",
+                                                    "Last-Modified: " + last_modified + "\r\n");
+                                }));
   CuttleProcess proxy("");
   ASSERT_TRUE(proxy.started());
   EXPECT_EQ(get(proxy, origin.url("/d")).body, "dated");
@@ -152,9 +156,9 @@ TEST(CacheRevalidation, AgeAboveMaxAgeIsStaleOnArrival) {
 }
 
 TEST(CacheRevalidation, ClientConditionalsAreReplacedByTheStoredValidators) {
-  OriginServer origin(firstThen(
-      okResponse("mine", "Cache-Control: max-age=0\r\nETag: \"stored\"\r\n"),
-      [](const HttpRequest&) { return notModified("ETag: \"stored\"\r\n"); }));
+  OriginServer origin(
+      firstThen(okResponse("mine", "Cache-Control: max-age=0\r\nETag: \"stored\"\r\n"),
+                [](const HttpRequest&) { return notModified("ETag: \"stored\"\r\n"); }));
   CuttleProcess proxy("");
   ASSERT_TRUE(proxy.started());
   EXPECT_EQ(get(proxy, origin.url("/m")).body, "mine");
@@ -194,9 +198,9 @@ TEST(CacheRevalidation, A200ReplacesTheStoredEntry) {
 TEST(CacheRevalidation, A304ForAnotherRepresentationIsNotApplied) {
   // RFC 9111 4.3.4: a 304 whose strong ETag names no stored response updates nothing. The
   // client must not be given the stored body as if it had been validated.
-  OriginServer origin(firstThen(
-      okResponse("tagged one", "Cache-Control: max-age=0\r\nETag: \"one\"\r\n"),
-      [](const HttpRequest&) { return notModified("ETag: \"two\"\r\n"); }));
+  OriginServer origin(
+      firstThen(okResponse("tagged one", "Cache-Control: max-age=0\r\nETag: \"one\"\r\n"),
+                [](const HttpRequest&) { return notModified("ETag: \"two\"\r\n"); }));
   CuttleProcess proxy("");
   ASSERT_TRUE(proxy.started());
   EXPECT_EQ(get(proxy, origin.url("/x")).body, "tagged one");
@@ -286,7 +290,8 @@ TEST(CacheRequestDirectives, PragmaIsIgnoredWhenCacheControlIsPresent) {
   CuttleProcess proxy("");
   ASSERT_TRUE(proxy.started());
   EXPECT_EQ(get(proxy, origin.url("/p")).body, "body");
-  HttpResponse r = get(proxy, origin.url("/p"), "Pragma: no-cache\r\nCache-Control: max-age=3600\r\n");
+  HttpResponse r =
+      get(proxy, origin.url("/p"), "Pragma: no-cache\r\nCache-Control: max-age=3600\r\n");
   EXPECT_EQ(r.body, "body");
   EXPECT_THAT(r.headers.get("Cache-Status"), StartsWith(kHit)) << r.head;
   EXPECT_EQ(countRequests(origin, "/p"), 1u);
@@ -398,8 +403,7 @@ TEST_F(CacheConditionals, IfModifiedSinceBeforeLastModifiedGivesTheBody) {
 
 TEST_F(CacheConditionals, IfNoneMatchTakesPrecedenceOverIfModifiedSince) {
   // RFC 9110 13.1.3: If-Modified-Since is ignored when If-None-Match is present.
-  HttpResponse r =
-      ask("If-None-Match: \"v0\"\r\nIf-Modified-Since: " + last_modified_ + "\r\n");
+  HttpResponse r = ask("If-None-Match: \"v0\"\r\nIf-Modified-Since: " + last_modified_ + "\r\n");
   EXPECT_EQ(r.status, 200) << r.raw;
 }
 
@@ -441,8 +445,8 @@ TEST(CacheStaleIfError, StaleResponseIsServedWhenTheOriginAnswers500) {
 }
 
 TEST(CacheStaleIfError, StaleResponseIsServedWhenTheOriginRefusesConnections) {
-  auto origin = std::make_unique<OriginServer>(OriginServer::always(
-      okResponse("old but good", "Cache-Control: max-age=0, stale-if-error=60\r\nETag: \"e\"\r\n")));
+  auto origin = std::make_unique<OriginServer>(OriginServer::always(okResponse(
+      "old but good", "Cache-Control: max-age=0, stale-if-error=60\r\nETag: \"e\"\r\n")));
   const std::string url = origin->url("/sie");
   CuttleProcess proxy("");
   ASSERT_TRUE(proxy.started());
@@ -468,8 +472,9 @@ TEST(CacheStaleIfError, WithoutStaleIfErrorTheErrorIsPassedOn) {
 TEST(CacheStaleIfError, MustRevalidateForbidsServingStale) {
   // RFC 9111 5.2.2.2: must-revalidate wins over stale-if-error.
   OriginServer origin(firstThen(
-      okResponse("old", "Cache-Control: max-age=0, must-revalidate, stale-if-error=60\r\n"
-                        "ETag: \"e\"\r\n"),
+      okResponse("old",
+                 "Cache-Control: max-age=0, must-revalidate, stale-if-error=60\r\n"
+                 "ETag: \"e\"\r\n"),
       [](const HttpRequest&) { return response(500, "Internal Server Error", "", "broken"); }));
   CuttleProcess proxy("");
   ASSERT_TRUE(proxy.started());
@@ -510,7 +515,8 @@ TEST(CacheStaleWhileRevalidate, StaleIsServedAtOnceAndOneRevalidationReachesTheO
   EXPECT_TRUE(pollUntil([&] {
     now = get(proxy, url, "Cache-Control: only-if-cached\r\n");
     return now.body == "version two";
-  })) << "the background revalidation never updated the entry: " << now.raw;
+  })) << "the background revalidation never updated the entry: "
+      << now.raw;
   EXPECT_EQ(countRequests(origin, "/swr"), 2u) << "more than one revalidation";
 }
 

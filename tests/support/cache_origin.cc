@@ -140,8 +140,8 @@ bool parseByteranges(std::string_view body, std::string_view boundary, std::vect
       return false;
     } else {
       std::string first;
-      if (!parseHead("x\r\n" + std::string(body.substr(pos, head_end - pos)), &first,
-                     &part.fields, error)) {
+      if (!parseHead("x\r\n" + std::string(body.substr(pos, head_end - pos)), &first, &part.fields,
+                     error)) {
         return false;
       }
     }

@@ -85,8 +85,7 @@ HttpResponse get(const CuttleProcess& proxy, std::string_view url, std::string_v
 // Polls pred() until it holds, with short pauses, bounded by `bound` (default
 // kSafetyTimeout). For conditions nothing signals (a file's contents); false on timeout,
 // without a gtest failure (the caller decides).
-bool pollUntil(const std::function<bool()>& pred,
-               std::chrono::milliseconds bound = kSafetyTimeout);
+bool pollUntil(const std::function<bool()>& pred, std::chrono::milliseconds bound = kSafetyTimeout);
 
 // True when the file at path contains needle.
 bool fileContains(const std::string& path, std::string_view needle);
