@@ -154,6 +154,9 @@ class Store {
   uint64_t openRecordReads() const;
 
   struct Impl;
+  // The store's internals, for the other files of the store (store_list.cc: listing for
+  // the inspection tool). Not for use outside cache/store*.
+  Impl& impl() { return *impl_; }
 
  private:
   Store();

@@ -15,18 +15,7 @@ namespace sf = store_format;
 
 namespace {
 
-Store::Impl& implOf(Store& store);
-
-// Store keeps its state in a private member, and store.h (shared with the proxy, kept by
-// the store's authors) has no accessor for code outside Store. An explicit instantiation
-// may name a private member (C++20 [temp.spec]/6: the usual access checking does not apply to
-// the names in it), so this template hands the member over to implOf() without touching
-// store.h. If Store ever gains an accessor, use that and delete this.
-template <std::unique_ptr<Store::Impl> Store::*kMember>
-struct ImplAccess {
-  friend Store::Impl& implOf(Store& store) { return *(store.*kMember); }
-};
-template struct ImplAccess<&Store::impl_>;
+Store::Impl& implOf(Store& store) { return store.impl(); }
 
 // A read-only transaction for the length of a scope.
 class ReadTxn {
