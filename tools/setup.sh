@@ -8,7 +8,8 @@
 #                            then again under AddressSanitizer and UndefinedBehaviorSanitizer
 #   tools/setup.sh build     the same set-up and build only
 #   tools/setup.sh install DESTDIR
-#                            build and install into a staging prefix (what the image does)
+#                            build and install the image's files into a staging root
+#                            (what docker/Dockerfile does; see tools/install.sh)
 #
 # apt-get runs only when a package is missing (quiet otherwise), through sudo when not root.
 set -euo pipefail
@@ -20,7 +21,7 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 
 BUILD_PACKAGES=(build-essential cmake pkg-config libuv1-dev liblmdb-dev libc-ares-dev
                 node-llhttp libgtest-dev libgmock-dev libbenchmark-dev)
-TEST_PACKAGES=(curl)
+TEST_PACKAGES=(curl haproxy)
 
 install_missing() {
   local missing=()
@@ -74,8 +75,9 @@ case "$MODE" in
   install)
     dest=${2:?usage: tools/setup.sh install DESTDIR}
     install_missing "${BUILD_PACKAGES[@]}"
-    build "$ROOT/build/release" -DCUTTLE_TESTS=OFF -DCMAKE_INSTALL_PREFIX=/usr
-    DESTDIR="$dest" cmake --install "$ROOT/build/release" >/dev/null
+    # A tree of its own: the release tree keeps its tests and prefix for the other modes.
+    build "$ROOT/build/install" -DCUTTLE_TESTS=OFF -DCMAKE_INSTALL_PREFIX=/usr
+    "$ROOT/tools/install.sh" "$ROOT/build/install" "$dest"
     ;;
   *)
     echo "usage: tools/setup.sh run|test|build|install DESTDIR" >&2
