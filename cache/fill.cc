@@ -75,8 +75,37 @@ void Fill::publishHead(ObjectPtr head, std::optional<uint64_t> length) {
 void Fill::appendBody(StoredObject::Chunk chunk) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (state_ != State::kStreaming) return;
+  retained_bytes_ += chunk->size();
   chunks_.push_back(std::move(chunk));
+  if (overflow_) trim();
   wakeAll();
+}
+
+void Fill::overflow() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (state_ != State::kStreaming || overflow_) return;
+  overflow_ = true;
+  trim();
+  wakeAll();
+}
+
+void Fill::trim() {
+  // Chunks every follower has consumed go.
+  size_t keep_from = base_ + chunks_.size();
+  for (const Subscriber& s : subscribers_) keep_from = std::min(keep_from, std::max(s.cursor, base_));
+  size_t drop = keep_from - base_;
+  uint64_t retained = retained_bytes_;
+  for (size_t i = 0; i < drop; ++i) retained -= chunks_[i]->size();
+  // A follower too far behind loses its place (its client sees a truncation) rather than
+  // letting the fill hold an unbounded response.
+  while (drop < chunks_.size() && retained > kOverflowWindow) {
+    retained -= chunks_[drop]->size();
+    ++drop;
+  }
+  if (drop == 0) return;
+  chunks_.erase(chunks_.begin(), chunks_.begin() + static_cast<std::ptrdiff_t>(drop));
+  base_ += drop;
+  retained_bytes_ = retained;
 }
 
 void Fill::complete(ObjectPtr object) {
@@ -99,13 +128,29 @@ Fill::View Fill::read(size_t from_chunk) const {
   std::lock_guard<std::mutex> lock(mutex_);
   View v;
   v.state = state_;
+  v.overflow = overflow_;
   v.head = head_;
   v.length = length_;
   v.object = object_;
-  if (from_chunk < chunks_.size()) {
-    v.chunks.assign(chunks_.begin() + static_cast<std::ptrdiff_t>(from_chunk), chunks_.end());
+  if (from_chunk < base_) {
+    v.lost = true;
+    return v;
+  }
+  if (from_chunk - base_ < chunks_.size()) {
+    v.chunks.assign(chunks_.begin() + static_cast<std::ptrdiff_t>(from_chunk - base_), chunks_.end());
   }
   return v;
+}
+
+Fill::View Fill::Subscription::read(size_t from_chunk) {
+  {
+    std::lock_guard<std::mutex> lock(fill_->mutex_);
+    for (Subscriber& s : fill_->subscribers_) {
+      if (s.waker == waker_ && s.id == id_) s.cursor = from_chunk;
+    }
+    if (fill_->overflow_) fill_->trim();
+  }
+  return fill_->read(from_chunk);
 }
 
 bool Fill::hasSubscribers() const {

@@ -66,13 +66,21 @@ class Fill : public std::enable_shared_from_this<Fill> {
   // The response head: an object with the stored fields and no body; `length` when known.
   void publishHead(ObjectPtr head, std::optional<uint64_t> length);
   void appendBody(StoredObject::Chunk chunk);
-  // The object is complete (stored or not, followers may use it).
+  // The response will not be stored (it outgrew maximum_object_size) but goes on: the
+  // followers already streaming keep receiving it; the fill keeps only what some of them
+  // still has to read, within kOverflowWindow bytes. Followers that have not started
+  // must fetch on their own.
+  void overflow();
+  // The object is complete. `object` is null when it was not stored (after overflow()).
   void complete(ObjectPtr object);
   void fail();
+  static constexpr uint64_t kOverflowWindow = 16 * 1024 * 1024;
 
   // ---- Followers.
   struct View {
     State state = State::kFetching;
+    bool overflow = false;               // not stored: only streaming followers go on
+    bool lost = false;                   // chunks from the index asked for were dropped
     ObjectPtr head;                      // from kStreaming on
     std::optional<uint64_t> length;
     std::vector<StoredObject::Chunk> chunks;  // chunks from the index asked for
@@ -90,6 +98,8 @@ class Fill : public std::enable_shared_from_this<Fill> {
     Subscription& operator=(Subscription&& o) noexcept;
     ~Subscription() { reset(); }
     void reset();
+    // Reads from `from_chunk` on, telling the fill that the earlier chunks are consumed.
+    View read(size_t from_chunk);
 
    private:
     friend class Fill;
@@ -101,17 +111,22 @@ class Fill : public std::enable_shared_from_this<Fill> {
 
  private:
   void wakeAll();  // with mutex_ held
+  void trim();     // with mutex_ held, after overflow()
 
   std::string url_;
   mutable std::mutex mutex_;
   State state_ = State::kFetching;
   ObjectPtr head_;
   std::optional<uint64_t> length_;
-  std::vector<StoredObject::Chunk> chunks_;
+  std::vector<StoredObject::Chunk> chunks_;  // chunks_[0] is chunk number base_
+  size_t base_ = 0;
+  uint64_t retained_bytes_ = 0;
+  bool overflow_ = false;
   ObjectPtr object_;
   struct Subscriber {
     FillWaker* waker;
     uint64_t id;
+    size_t cursor = 0;  // chunks it has consumed
   };
   std::vector<Subscriber> subscribers_;
 };

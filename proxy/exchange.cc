@@ -485,7 +485,7 @@ void Exchange::onUpstreamBody(std::string_view data) {
   if (phase_ == Phase::kDone) return;  // answered already: the rest only drains the connection
   if (filling_) fillBody(data);
   if (whole_for_range_) {
-    if (!filling_) restartWithRange();  // grew past maximum_object_size
+    if (!filling_ || overflowed_) restartWithRange();  // grew past maximum_object_size
     return;
   }
   if (client_framing_.kind == Framing::kChunked) {
@@ -506,17 +506,20 @@ void Exchange::onUpstreamBody(std::string_view data) {
 
 void Exchange::onUpstreamReadDone() {
   if (phase_ == Phase::kDone) return;
-  if (filling_ && !chunk_.empty()) {
-    // Followers see each read's worth of body without waiting for a full chunk.
-    auto c = std::make_shared<const std::string>(std::move(chunk_));
-    chunk_ = std::string();
-    chunks_.push_back(c);
-    claim_.fill->appendBody(std::move(c));
-  }
+  // Followers see each read's worth of body without waiting for a full chunk.
+  if (filling_ && !chunk_.empty()) publishChunk();
   if (client_ != nullptr) flushClient();
 }
 
 void Exchange::onUpstreamComplete(HeaderList&& trailers) {
+  if (refetch_) {
+    refetch_ = false;
+    UpstreamConnection* u = upstream_;
+    upstream_ = nullptr;
+    u->release();
+    acquireUpstream();
+    return;
+  }
   if (phase_ == Phase::kDone) {
     // Answered already (a 304 refreshed the stored response, or stale-if-error): the
     // connection is clean again.
@@ -651,7 +654,7 @@ void Exchange::finish(bool keep_alive) {
 bool Exchange::detachFromClient() {
   // squid's quick_abort: a fill worth finishing goes on without its client when what is
   // left is small, or when other requests follow it.
-  bool worth = filling_ && claim_.leader && phase_ == Phase::kStreaming && request_complete_;
+  bool worth = filling_ && !overflowed_ && claim_.leader && phase_ == Phase::kStreaming && request_complete_;
   if (worth) {
     const uint64_t limit = worker_.config().quick_abort_max;
     const std::optional<uint64_t> length = head_object_ ? std::optional<uint64_t>(head_object_->bodySize())

@@ -121,6 +121,7 @@ class Exchange final : public Deferrable,
   void beginFill(const ResponseHead& head, const BodyFraming& framing);
   void fillBody(std::string_view data);
   void completeFill();
+  void publishChunk();
   void abandonFill();
   void invalidateAfter(const ResponseHead& head);
   bool wantWholeForRange() const;
@@ -195,6 +196,8 @@ class Exchange final : public Deferrable,
   std::vector<cache::StoredObject::Chunk> chunks_;
   uint64_t fill_bytes_ = 0;
   bool filling_ = false;
+  bool overflowed_ = false;
+  bool refetch_ = false;  // a 304 did not apply: fetch again once it is read                  // outgrew maximum_object_size: streamed, not stored
   bool whole_for_range_ = false;             // Range stripped: fill, then answer the range
   cache::ObjectPtr filled_;                  // leader: the object completeFill() stored
   int64_t request_sent_time_ = 0;            // unix seconds (RFC 9111 4.2.3 request_time)

@@ -97,7 +97,9 @@ bool Exchange::lookupCache() {
     trace("store", range ? "no (range request)" : "no (HEAD)");
     return false;
   }
-  if (no_collapse_ || request_cc_.no_store || request_.headers.has(HeaderId::kAuthorization)) {
+  // A request with Authorization may lead a fill too: its response is stored (and shared
+  // with the followers) only under RFC 9111 3.5's exceptions, which checkStorable applies.
+  if (no_collapse_ || request_cc_.no_store) {
     trace("store", request_cc_.no_store ? "no (request no-store)" : "no (fetch not shared)");
     return false;
   }
@@ -222,8 +224,12 @@ void Exchange::stopFollowing() {
 
 void Exchange::onFillProgress() {
   if (phase_ != Phase::kFollowing || client_ == nullptr || !claim_.fill) return;
-  cache::Fill::View v = claim_.fill->read(next_chunk_);
-  if (v.state == cache::Fill::State::kFailed) {
+  cache::Fill::View v = subscription_.read(next_chunk_);
+  // Not storable after all, or too far behind an overflowing fill: a follower that has not
+  // answered yet fetches on its own; one that has must cut its response.
+  const bool unusable = v.state == cache::Fill::State::kFailed || v.lost ||
+                        (!response_started_ && (v.overflow || (v.state == cache::Fill::State::kComplete && !v.object)));
+  if (unusable) {
     stopFollowing();
     if (response_started_) {
       phase_ = Phase::kDone;  // the leader's fetch broke mid-body: so does this copy
@@ -339,9 +345,14 @@ bool Exchange::handleValidationResponse(ResponseHead& head) {
   const int64_t now = nowSeconds();
   cache::Cache& c = worker_.cache();
   if (head.status == 304) {
-    if (!cache::notModifiedMatches(*stale_, head.headers)) {
-      fail(Error(ErrorCode::kBadResponse, Side::kUpstream,
-                 "304 Not Modified does not match the stored response"));
+    // The 304 answers cuttle's conditional about this one stored response: it applies
+    // unless it names other validators (RFC 9111 4.3.4). Many origins send a 304 with
+    // neither ETag nor Last-Modified.
+    if (cache::hasValidator(head.headers) && !cache::notModifiedMatches(*stale_, head.headers)) {
+      // About another representation: ask again, unconditionally, once this 304 is read.
+      refetch_ = true;
+      stale_ = nullptr;
+      trace("validation", "304 for another representation, fetching anew");
       return true;
     }
     cache::StoredObject::Init init = stale_->init();
@@ -417,31 +428,38 @@ void Exchange::beginFill(const ResponseHead& head, const BodyFraming& framing) {
 
 void Exchange::fillBody(std::string_view data) {
   fill_bytes_ += data.size();
-  if (fill_bytes_ > worker_.settings().store_limits.max_object_size) {
-    abandonFill();
-    return;
+  if (!overflowed_ && fill_bytes_ > worker_.settings().store_limits.max_object_size) {
+    // Too big to store; the followers already streaming still get the rest.
+    overflowed_ = true;
+    chunks_.clear();
+    trace("store", "no (maximum_object_size)");
+    claim_.fill->overflow();
   }
   while (!data.empty()) {
     const size_t take = std::min(kFillChunk - chunk_.size(), data.size());
     chunk_.append(data.data(), take);
     data.remove_prefix(take);
-    if (chunk_.size() == kFillChunk) {
-      auto c = std::make_shared<const std::string>(std::move(chunk_));
-      chunk_ = std::string();
-      chunk_.reserve(kFillChunk);
-      chunks_.push_back(c);
-      claim_.fill->appendBody(std::move(c));
-    }
+    if (chunk_.size() == kFillChunk) publishChunk();
   }
+}
+
+void Exchange::publishChunk() {
+  auto c = std::make_shared<const std::string>(std::move(chunk_));
+  chunk_ = std::string();
+  if (!overflowed_) chunks_.push_back(c);
+  claim_.fill->appendBody(std::move(c));
 }
 
 void Exchange::completeFill() {
   if (!filling_) return;
-  if (!chunk_.empty()) {
-    auto c = std::make_shared<const std::string>(std::move(chunk_));
-    chunk_ = std::string();
-    chunks_.push_back(c);
-    claim_.fill->appendBody(std::move(c));
+  if (!chunk_.empty()) publishChunk();
+  if (overflowed_) {
+    // Complete, not stored: the followers streaming it end cleanly.
+    claim_.fill->complete(nullptr);
+    worker_.cache().release(claim_.fill);
+    claim_ = {};
+    filling_ = false;
+    return;
   }
   if (fill_bytes_ < worker_.settings().store_limits.min_object_size) {
     abandonFill();
