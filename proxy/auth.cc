@@ -230,7 +230,8 @@ const Authenticator::Impl::CacheEntry* Authenticator::Impl::cached(const std::st
 
 void Authenticator::Impl::remember(const std::string& key, const Verdict& verdict) {
   if (!verdict.cacheable) return;
-  auto ttl = verdict.ok ? config->credentials_ttl : std::min(config->failure_ttl, config->credentials_ttl);
+  auto ttl =
+      verdict.ok ? config->credentials_ttl : std::min(config->failure_ttl, config->credentials_ttl);
   if (ttl.count() <= 0) return;
   uint64_t expires = now_ms() + static_cast<uint64_t>(ttl.count()) * 1000;
   auto it = cache.find(key);
@@ -254,6 +255,12 @@ void Authenticator::Impl::start(const std::string& key, const BasicCredentials& 
       post(id, Outcome{false, credentials.user, "no password file loaded"});
       return;
     }
+    if (works.size() >= kMaxVerifications) {
+      // Distinct credentials arriving faster than the thread pool can hash them: refuse
+      // rather than queue without bound (not cached; the client may try again).
+      post(id, Outcome{false, credentials.user, "too many password verifications in progress"});
+      return;
+    }
     auto work = std::make_unique<Work>();
     work->req.data = work.get();
     work->impl = this;
@@ -271,19 +278,20 @@ void Authenticator::Impl::start(const std::string& key, const BasicCredentials& 
   } else {
     std::string request = helperEscape(credentials.user) + " " + helperEscape(credentials.password);
     // `this` owns the pool, which never calls back after close().
-    Result<uint64_t> lookup = helpers->submit(std::move(request), [this, key](AuthHelperPool::Reply reply) {
-      Verdict verdict;
-      verdict.ok = reply.kind == AuthHelperPool::Reply::Kind::kOk;
-      verdict.cacheable = reply.kind != AuthHelperPool::Reply::Kind::kBroken;
-      if (reply.kind == AuthHelperPool::Reply::Kind::kErr) {
-        verdict.reason = "wrong user name or password";
-        if (!reply.message.empty()) verdict.reason += " (" + reply.message + ")";
-      } else if (reply.kind == AuthHelperPool::Reply::Kind::kBroken) {
-        verdict.reason = "authentication helper: " +
-                         (reply.message.empty() ? std::string("failed (BH)") : reply.message);
-      }
-      complete(key, std::move(verdict));
-    });
+    Result<uint64_t> lookup =
+        helpers->submit(std::move(request), [this, key](AuthHelperPool::Reply reply) {
+          Verdict verdict;
+          verdict.ok = reply.kind == AuthHelperPool::Reply::Kind::kOk;
+          verdict.cacheable = reply.kind != AuthHelperPool::Reply::Kind::kBroken;
+          if (reply.kind == AuthHelperPool::Reply::Kind::kErr) {
+            verdict.reason = "wrong user name or password";
+            if (!reply.message.empty()) verdict.reason += " (" + reply.message + ")";
+          } else if (reply.kind == AuthHelperPool::Reply::Kind::kBroken) {
+            verdict.reason = "authentication helper: " +
+                             (reply.message.empty() ? std::string("failed (BH)") : reply.message);
+          }
+          complete(key, std::move(verdict));
+        });
     if (!lookup.ok()) {
       post(id, Outcome{false, credentials.user, "authentication helper: " + lookup.error().cause});
       return;

@@ -175,6 +175,11 @@ class Authenticator {
   };
 
   static constexpr size_t kMaxCacheEntries = 65536;
+  // Password-file verifications queued or running on the thread pool, per Authenticator.
+  // Beyond, a check that needs one fails at once ("too many password verifications in
+  // progress", not cached). libuv's pool is process-wide (UV_THREADPOOL_SIZE threads,
+  // 4 by default): that is how many bcrypt runs proceed at once.
+  static constexpr size_t kMaxVerifications = 256;
 
   // file: the loaded password file when config->password_file is set (checks fail with
   // "no password file" when it is null), ignored otherwise. A config that is not enabled

@@ -101,7 +101,8 @@ class AuthParser {
   }
 
  private:
-  void source(const RawDirective& d, const std::string& param, const std::vector<std::string>& values) {
+  void source(const RawDirective& d, const std::string& param,
+              const std::vector<std::string>& values) {
     if (values.empty()) {
       error(d, param == "file" ? "expected: auth_param basic file PATH"
                                : "expected: auth_param basic program PATH [ARGS...]");
@@ -159,8 +160,9 @@ class AuthParser {
   void children(const RawDirective& d, const std::vector<std::string>& values) {
     std::optional<uint64_t> n = values.empty() ? std::nullopt : parseDecimal(values[0]);
     if (!n || *n == 0 || *n > 1000) {
-      error(d, "expected: auth_param basic children N (1 to 1000) [startup=N] [idle=N] "
-               "[concurrency=N] [queue-size=N]");
+      error(d,
+            "expected: auth_param basic children N (1 to 1000) [startup=N] [idle=N] "
+            "[concurrency=N] [queue-size=N]");
       return;
     }
     config_.children = static_cast<int>(*n);
@@ -223,7 +225,8 @@ class AuthParser {
 
   void error(const RawDirective& d, std::string message) {
     failed_ = true;
-    if (errors_ != nullptr) errors_->push_back(Diagnostic{d.file, d.line, d.name, std::move(message)});
+    if (errors_ != nullptr)
+      errors_->push_back(Diagnostic{d.file, d.line, d.name, std::move(message)});
   }
   void warn(const RawDirective& d, std::string message) {
     if (warnings_ != nullptr) {
@@ -261,8 +264,8 @@ AuthSetup loadAuthSetup(const conf::Config& config, std::vector<Diagnostic>* err
     Result<std::shared_ptr<const PasswordFile>> file = PasswordFile::load(parsed->password_file);
     if (!file.ok()) {
       if (errors != nullptr) {
-        errors->push_back(Diagnostic{parsed->source_file, parsed->source_line, "auth_param",
-                                     file.error().cause});
+        errors->push_back(
+            Diagnostic{parsed->source_file, parsed->source_line, "auth_param", file.error().cause});
       }
       return setup;
     }

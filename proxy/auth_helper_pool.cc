@@ -23,14 +23,8 @@ constexpr uint64_t kFirstBackoffMs = 250;
 constexpr uint64_t kMaxBackoffMs = 10000;
 
 bool rfc1738Unsafe(unsigned char c) {
-  if (c < 0x20 || c >= 0x7f) return true;
-  switch (c) {
-    case ' ': case '"': case '#': case '%': case '\'': case '<': case '>': case '[':
-    case '\\': case ']': case '^': case '`': case '{': case '|': case '}': case '~':
-      return true;
-    default:
-      return false;
-  }
+  static constexpr std::string_view kUnsafe = " \"#%'<>[\\]^`{|}~";
+  return c < 0x20 || c >= 0x7f || kUnsafe.find(static_cast<char>(c)) != std::string_view::npos;
 }
 
 // The value of a key=value token starting at `s`: quoted ("..." with \-escapes) or up to
@@ -72,9 +66,9 @@ struct AuthHelperPool::Child {
   uv_pipe_t from_child{};  // the child's stdout
   uv_timer_t kill_timer{};
   int open_handles = 0;
-  bool retired = false;  // no new lookups; handles closing or about to
-  bool exited = false;   // libuv reaped it (its pid must not be signalled any more)
-  bool answered = false; // sent at least one answer
+  bool retired = false;   // no new lookups; handles closing or about to
+  bool exited = false;    // libuv reaped it (its pid must not be signalled any more)
+  bool answered = false;  // sent at least one answer
   uint64_t started_ms = 0;
   std::vector<uint64_t> slots;  // lookup id per channel; 0: free
   std::string input;            // stdout bytes not yet split into lines
@@ -92,7 +86,8 @@ AuthHelperPool::Reply AuthHelperPool::parseReply(std::string_view line) {
   line = trimOws(line);
   size_t end = line.find_first_of(" \t");
   std::string_view code = line.substr(0, end);
-  std::string_view rest = end == std::string_view::npos ? std::string_view() : trimOws(line.substr(end));
+  std::string_view rest =
+      end == std::string_view::npos ? std::string_view() : trimOws(line.substr(end));
   Reply reply;
   if (code == "OK") {
     reply.kind = Reply::Kind::kOk;
@@ -154,7 +149,8 @@ Result<uint64_t> AuthHelperPool::submit(std::string request, Callback callback) 
   if (!status.ok() && it != lookups_.end() && !it->second.in_child) {
     // Nothing runs that could take it: fail now rather than wait for nothing.
     lookups_.erase(it);
-    queue_.erase(std::find(queue_.begin(), queue_.end(), id));
+    auto queued = std::find(queue_.begin(), queue_.end(), id);
+    if (queued != queue_.end()) queue_.erase(queued);
     queued_--;
     return status.takeError();
   }
@@ -295,6 +291,7 @@ bool AuthHelperPool::assign(Child* child, uint64_t id) {
   Lookup& lookup = lookups_.at(id);
   lookup.in_child = true;
   auto write = std::make_unique<WriteRequest>();
+  write->req.data = write.get();
   write->child = child;
   if (options_.concurrency > 0) {
     appendDecimal(write->data, static_cast<uint64_t>(slot - child->slots.begin()));
@@ -316,7 +313,7 @@ bool AuthHelperPool::assign(Child* child, uint64_t id) {
 }
 
 void AuthHelperPool::onWritten(uv_write_t* req, int status) {
-  std::unique_ptr<WriteRequest> write(reinterpret_cast<WriteRequest*>(req));
+  std::unique_ptr<WriteRequest> write(static_cast<WriteRequest*>(req->data));
   Child* child = write->child;
   if (status == 0 || status == UV_ECANCELED || child->retired) return;
   AuthHelperPool* pool = child->pool;
@@ -329,7 +326,8 @@ void AuthHelperPool::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* 
   AuthHelperPool* pool = child->pool;
   constexpr size_t kChunk = 4096;
   // The alloc callback grew `input` by kChunk: keep what was read, drop the rest.
-  child->input.resize(child->input.size() - kChunk + static_cast<size_t>(std::max<ssize_t>(nread, 0)));
+  child->input.resize(child->input.size() - kChunk +
+                      static_cast<size_t>(std::max<ssize_t>(nread, 0)));
   if (nread < 0) {
     pool->retire(child, nread == UV_EOF ? "authentication helper closed its output"
                                         : "cannot read from authentication helper: " +
@@ -453,8 +451,9 @@ void AuthHelperPool::onExit(Child* child, int64_t status, int signal) {
     uv_close(reinterpret_cast<uv_handle_t*>(&child->kill_timer), &AuthHelperPool::onHandleClosed);
     return;
   }
-  std::string why = signal != 0 ? "authentication helper killed by signal " + std::to_string(signal)
-                                : "authentication helper exited with status " + std::to_string(status);
+  std::string why = signal != 0
+                        ? "authentication helper killed by signal " + std::to_string(signal)
+                        : "authentication helper exited with status " + std::to_string(status);
   retire(child, why);
   pump();
 }

@@ -115,8 +115,8 @@ class AuthHelperPool {
     bool in_child = false;
   };
 
-  Status dispatch();                  // never runs callbacks
-  void pump();                        // dispatch() from an I/O event; may fail the queue
+  Status dispatch();  // never runs callbacks
+  void pump();        // dispatch() from an I/O event; may fail the queue
   void failQueued(const std::string& why);
   Result<Child*> spawn();
   bool assign(Child* child, uint64_t id);

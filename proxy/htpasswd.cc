@@ -83,7 +83,8 @@ bool PasswordFile::supportedHash(std::string_view hash, std::string* why) {
     return saltUsable(std::string(hash), why);
   }
   if (hash.size() == 13 && allCryptChars(hash)) return saltUsable(std::string(hash), why);
-  if (why != nullptr) *why = "not a supported password hash (plain-text passwords are not accepted)";
+  if (why != nullptr)
+    *why = "not a supported password hash (plain-text passwords are not accepted)";
   return false;
 }
 

@@ -15,7 +15,8 @@
 //   - APR1-MD5 "$apr1$" (htpasswd -m, Apache's default before 2.4): md5Crypt() of
 //     proxy/md5.h, since libxcrypt does not know it.
 //   - Traditional DES crypt (htpasswd -d): exactly 13 characters of [./0-9A-Za-z], when
-//     libxcrypt enables DES (Debian's does, as a legacy method).
+//     libxcrypt enables DES (Debian's does, as a legacy method). DES looks at the first 8
+//     characters of a password only (and bcrypt at the first 72 bytes).
 // NOT accepted: plain-text passwords (htpasswd -p) and Apache's unsalted "{SHA}" (htpasswd
 // -s). Lines with them, and other malformed lines (no ':', empty user, unknown or disabled
 // hash format), are skipped and counted in report(). A 13-character plain-text password
@@ -60,8 +61,7 @@ class PasswordFile {
   // same wins). False for unknown users, and for a hash that libxcrypt rejects.
   // SLOW by design (bcrypt and yescrypt cost tens of milliseconds): never call it on an
   // event loop thread; proxy/auth.h runs it on libuv's thread pool. Thread-safe.
-  bool verify(std::string_view user, std::string_view password,
-              bool case_sensitive = true) const;
+  bool verify(std::string_view user, std::string_view password, bool case_sensitive = true) const;
   bool contains(std::string_view user, bool case_sensitive = true) const;
 
   size_t size() const { return entries_.size(); }

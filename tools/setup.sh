@@ -20,7 +20,7 @@ MODE=${1:-run}
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 BUILD_PACKAGES=(build-essential cmake pkg-config libuv1-dev liblmdb-dev libc-ares-dev
-                node-llhttp libgtest-dev libgmock-dev libbenchmark-dev)
+                node-llhttp libgtest-dev libgmock-dev libbenchmark-dev libcrypt-dev)
 TEST_PACKAGES=(curl haproxy)
 
 install_missing() {
