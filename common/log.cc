@@ -48,7 +48,7 @@ void logMessage(LogLevel level, const char* format, ...) {
 
 bool setLogFile(const std::string& path) {
   std::lock_guard<std::mutex> lock(g_mutex);
-  if (path.empty() || path == "stderr") {
+  if (path.empty() || path == "stderr" || path == "/dev/stderr") {
     if (g_fd != STDERR_FILENO) ::close(g_fd);
     g_fd = STDERR_FILENO;
     g_path.clear();

@@ -14,6 +14,11 @@ namespace cuttle::proxy {
 namespace {
 
 int openLog(const std::string& path) {
+  // The process's own stdout and stderr: use the descriptors it was given. Opening
+  // /dev/stdout by path fails for a non-root user when the terminal or pipe belongs to
+  // another user (containers, systemd).
+  if (path == "/dev/stdout") return ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+  if (path == "/dev/stderr") return ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
   return ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 }
 

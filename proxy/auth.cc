@@ -375,10 +375,14 @@ std::unique_ptr<Authenticator> Authenticator::create(uv_loop_t* loop,
   return authenticator;
 }
 
+bool Authenticator::finishedClosing() const {
+  return !impl_ || (impl_->closed && !impl_->idle_open && impl_->works.empty() &&
+                    (!impl_->helpers || impl_->helpers->processes() == 0));
+}
+
 Authenticator::~Authenticator() {
   // Destroy only after close() and after the loop has run what it started.
-  assert(!impl_ || (impl_->closed && !impl_->idle_open && impl_->works.empty() &&
-                    (!impl_->helpers || impl_->helpers->processes() == 0)));
+  assert(finishedClosing());
 }
 
 Authenticator::Check Authenticator::check(std::string_view proxy_authorization, Callback callback) {

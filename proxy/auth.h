@@ -204,6 +204,8 @@ class Authenticator {
   size_t helperProcesses() const;
 
   void close();
+  // close() was called and the loop has run everything it started: safe to destroy.
+  bool finishedClosing() const;
 
  private:
   struct Impl;

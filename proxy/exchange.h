@@ -24,6 +24,7 @@
 #include "common/uri.h"
 #include "conf/access.h"
 #include "dns/resolver.h"
+#include "proxy/auth.h"
 #include "proxy/forward_rules.h"
 #include "proxy/hit_response.h"
 #include "proxy/upstream_connection.h"
@@ -82,7 +83,6 @@ class Exchange final : public Deferrable,
   void deny(const conf::AccessDecision& decision);
   void serveManager();
   static bool isManagerPath(std::string_view path);
-  std::string_view realm() const { return "cuttle"; }
   bool answerMaxForwards();
   void acquireUpstream();
   void onResolved(Result<dns::AddressList> result);
@@ -175,6 +175,7 @@ class Exchange final : public Deferrable,
   bool destinations_known_ = false;  // addresses_ resolved for a dst ACL
   bool credentials_verified_ = false;
   std::string user_;                 // the authenticated user, for rules and the log
+  Authenticator::Check auth_check_;  // a verification in progress (cancelled with the exchange)
   // Cuttle-Trace: the cache decisions for this request, reported when the client asks.
   bool tracing_ = false;
   std::string trace_;

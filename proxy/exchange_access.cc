@@ -74,16 +74,26 @@ void Exchange::authenticate() {
     challenge("proxy authentication required");
     return;
   }
-  // No authenticator configured: the rules ask for a user nobody can verify.
-  challenge("proxy authentication is not configured (auth_param)");
+  phase_ = Phase::kResolving;  // waiting, as for DNS
+  auth_check_ = worker_.authenticator().check(credentials->value, [this](Authenticator::Outcome o) {
+    phase_ = Phase::kNew;
+    if (!o.ok) {
+      if (!o.user.empty()) user_ = o.user;  // logged as who tried
+      challenge(o.reason.empty() ? std::string_view("invalid credentials") : std::string_view(o.reason));
+      return;
+    }
+    user_ = std::move(o.user);
+    credentials_verified_ = true;
+    authorize();
+  });
 }
 
 void Exchange::challenge(std::string_view reason) {
   result_ = "TCP_DENIED";
   status_ = 407;
-  std::string extra = "Proxy-Authenticate: Basic realm=\"";
-  extra += realm();
-  extra += "\"\r\n";
+  std::string extra = "Proxy-Authenticate: ";
+  extra += worker_.authenticator().challenge();
+  extra += "\r\n";
   ErrorPageOptions opts;
   // The client answers a 407 on the same connection, with credentials.
   opts.keep_alive = request_complete_ && clientWantsKeepAlive() && request_.method != Method::kConnect;

@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "conf/access.h"
 #include "conf/config.h"
+#include "proxy/auth.h"
 #include "proxy/server.h"
 
 #ifndef CUTTLE_VERSION
@@ -115,7 +116,8 @@ int main(int argc, char** argv) {
   if (parsed.config) {
     // The access rules are part of the configuration: their errors refuse it too.
     auto rules = cuttle::conf::AccessRules::build(*parsed.config, &parsed.errors, &parsed.warnings);
-    if (!rules) parsed.config.reset();
+    auto auth = cuttle::proxy::loadAuthSetup(*parsed.config, &parsed.errors, &parsed.warnings);
+    if (!rules || !auth.config) parsed.config.reset();
   }
   for (const auto& w : parsed.warnings) std::fprintf(stderr, "WARNING: %s\n", w.toString().c_str());
   for (const auto& e : parsed.errors) std::fprintf(stderr, "ERROR: %s\n", e.toString().c_str());

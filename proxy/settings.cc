@@ -37,6 +37,14 @@ Result<std::shared_ptr<const Settings>> buildSettings(std::shared_ptr<const conf
     for (const conf::Diagnostic& e : errors) why += "\n  " + e.toString();
     return Error(ErrorCode::kInvalidArgument, Side::kConfig, std::move(why));
   }
+  warnings.clear();
+  s->auth = loadAuthSetup(*config, &errors, &warnings);
+  for (const conf::Diagnostic& w : warnings) LOG_WARN("%s", w.toString().c_str());
+  if (!s->auth.config) {
+    std::string why = "invalid auth_param";
+    for (const conf::Diagnostic& e : errors) why += "\n  " + e.toString();
+    return Error(ErrorCode::kInvalidArgument, Side::kConfig, std::move(why));
+  }
   if (previous != nullptr && sameLogs(*previous->config, *config)) {
     s->access_log = previous->access_log;
   } else {

@@ -15,6 +15,7 @@
 #include "conf/access.h"
 #include "conf/config.h"
 #include "proxy/access_log.h"
+#include "proxy/auth.h"
 
 namespace cuttle::proxy {
 
@@ -25,6 +26,7 @@ struct Settings {
   cache::RefreshRules refresh_rules;
   cache::StoreLimits store_limits;
   std::shared_ptr<const conf::AccessRules> access_rules;  // never null
+  AuthSetup auth;  // auth_param basic: config (never null) and password file
 };
 
 // Builds the settings for `config`: compiles the access rules (their warnings are logged;

@@ -35,6 +35,9 @@ Status Worker::start(std::vector<int> listen_fds) {
   shutdown_timer_.data = this;
   deferred_ = std::make_unique<DeferredQueue>(&loop_);
   cache_context_ = shared_.cache->attach(&loop_);
+  uv_timer_init(&loop_, &reap_timer_);
+  reap_timer_.data = this;
+  installAuthenticator();
   const conf::Config& c = config();
   dns::ResolverOptions options;
   options.nameservers = c.dns_nameservers;
@@ -66,6 +69,9 @@ Status Worker::listen(int fd) {
 
 void Worker::run() {
   uv_run(&loop_, UV_RUN_DEFAULT);
+  // Everything is closed and the loop has run it all: authenticators may go.
+  authenticator_.reset();
+  retiring_.clear();
   int r = uv_loop_close(&loop_);
   if (r != 0) LOG_ERROR("worker %d: event loop closed with handles still open", index_);
 }
@@ -91,7 +97,30 @@ void Worker::onSettingsAsync(uv_async_t* async) {
     std::lock_guard<std::mutex> lock(self->settings_mutex_);
     next = std::move(self->pending_settings_);
   }
-  if (next) self->settings_ = std::move(next);
+  if (!next) return;
+  const bool auth_changed = next->auth.config != self->settings_->auth.config ||
+                            next->auth.file != self->settings_->auth.file;
+  self->settings_ = std::move(next);
+  if (auth_changed) self->installAuthenticator();
+}
+
+void Worker::installAuthenticator() {
+  // A new configuration gets a new authenticator (cached verdicts go with the old one, so
+  // a user removed from the password file is refused from the reload on).
+  if (authenticator_) {
+    authenticator_->close();
+    retiring_.push_back(std::move(authenticator_));
+    if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&reap_timer_))) {
+      uv_timer_start(&reap_timer_, &Worker::onReapTimer, 1000, 1000);
+    }
+  }
+  authenticator_ = Authenticator::create(&loop_, settings_->auth.config, settings_->auth.file);
+}
+
+void Worker::onReapTimer(uv_timer_t* timer) {
+  auto* self = static_cast<Worker*>(timer->data);
+  std::erase_if(self->retiring_, [](const std::unique_ptr<Authenticator>& a) { return a->finishedClosing(); });
+  if (self->retiring_.empty()) uv_timer_stop(timer);
 }
 
 void Worker::onAccept(uv_stream_t* server, int status) {
@@ -180,6 +209,9 @@ void Worker::maybeFinishShutdown() {
   resolver_->close();
   deferred_->close();  // destroys the last exchanges, and with them their fill subscriptions
   cache_context_->close();
+  authenticator_->close();
+  for (auto& a : retiring_) a->close();
+  uv_close(reinterpret_cast<uv_handle_t*>(&reap_timer_), nullptr);
 }
 
 }  // namespace cuttle::proxy

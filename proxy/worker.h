@@ -73,6 +73,7 @@ class Worker {
   int64_t wallClockMs() const;
   bool draining() const { return draining_; }
   WorkerMetrics& metrics() { return metrics_; }
+  Authenticator& authenticator() { return *authenticator_; }
   // /readyz: listeners up, not draining, and the cache store open when one is configured.
   bool ready() const;
   int index() const { return index_; }
@@ -90,6 +91,8 @@ class Worker {
   static void onAccept(uv_stream_t* server, int status);
   static void onShutdownAsync(uv_async_t* async);
   static void onSettingsAsync(uv_async_t* async);
+  static void onReapTimer(uv_timer_t* timer);
+  void installAuthenticator();
   static void onShutdownTimer(uv_timer_t* timer);
   void beginShutdown();
   void maybeFinishShutdown();
@@ -102,6 +105,9 @@ class Worker {
   std::shared_ptr<const Settings> settings_;          // the loop thread's
   std::mutex settings_mutex_;
   std::shared_ptr<const Settings> pending_settings_;  // guarded by settings_mutex_
+  std::unique_ptr<Authenticator> authenticator_;
+  std::vector<std::unique_ptr<Authenticator>> retiring_;  // closed, freed once finished
+  uv_timer_t reap_timer_;
   uv_timer_t shutdown_timer_;
   std::vector<std::unique_ptr<uv_tcp_t>> listeners_;
   std::unique_ptr<dns::Resolver> resolver_;
