@@ -148,7 +148,7 @@ bool StoredObject::bodyLoaded() const {
 uint64_t StoredObject::footprint() const {
   uint64_t n = sizeof(StoredObject) + init_.url.size() + init_.variant.size() + init_.vary.size() +
                init_.reason.size() + init_.fields.size() + headers_.size() * sizeof(HeaderField);
-  for (const Chunk& c : init_.body) n += c->size() + 32;
+  for (const Chunk& c : init_.body) n += c->capacity() + 48;  // what the allocator holds
   return n;
 }
 

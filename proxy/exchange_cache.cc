@@ -444,6 +444,9 @@ void Exchange::fillBody(std::string_view data) {
 }
 
 void Exchange::publishChunk() {
+  // A short chunk must not keep the 64 KiB reserved for it: cached small objects would
+  // cost far more memory than cache_mem accounts for.
+  if (chunk_.capacity() > chunk_.size() + 4096) chunk_.shrink_to_fit();
   auto c = std::make_shared<const std::string>(std::move(chunk_));
   chunk_ = std::string();
   if (!overflowed_) chunks_.push_back(c);
