@@ -43,6 +43,9 @@ std::optional<uint64_t> parseDecimal(std::string_view s);
 // 1*HEXDIG, no overflow.
 std::optional<uint64_t> parseHex(std::string_view s);
 
+// RFC 4648 base64 with padding.
+std::string base64Encode(std::string_view data);
+
 void appendDecimal(std::string& out, uint64_t v);
 void appendHex(std::string& out, uint64_t v);
 

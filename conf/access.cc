@@ -86,6 +86,8 @@ struct AccessRules::Impl {
   bool upgrade_configured = false;
   std::vector<UpgradeRule> upgrade_named;
   std::vector<Rule> upgrade_other;
+  std::vector<Rule> never_direct;
+  std::vector<Rule> always_direct;
   bool uses_auth = false;
 };
 
@@ -110,6 +112,11 @@ class Builder {
         httpAccess(d);
       } else if (d.name == "http_upgrade_request_protocols") {
         upgradeRule(d);
+      } else if (d.name == "never_direct" || d.name == "always_direct") {
+        Rule rule;
+        if (parseRule(d, 0, &rule)) {
+          (d.name == "never_direct" ? impl_.never_direct : impl_.always_direct).push_back(std::move(rule));
+        }
       }
     }
     for (const auto& a : impl_.acls) {
@@ -391,6 +398,17 @@ AccessDecision AccessRules::check(const AccessRequest& request) const {
 }
 
 bool AccessRules::usesAuth() const { return impl_->uses_auth; }
+
+bool AccessRules::listAllows(std::string_view directive, const AccessRequest& request) const {
+  const std::vector<Rule>& rules = directive == "never_direct" ? impl_->never_direct : impl_->always_direct;
+  if (rules.empty()) return false;
+  acl::Context context(request);
+  const Acl* last = nullptr;
+  for (const Rule& rule : rules) {
+    if (evaluate(rule, context, &last) == Outcome::kMatch) return rule.allow;
+  }
+  return !rules.back().allow;
+}
 
 bool AccessRules::upgradeAllowed(std::string_view protocol, const AccessRequest& request) const {
   auto [name, version] = splitProtocol(protocol);

@@ -121,6 +121,12 @@ class AccessRules {
   // allowed and everything else dropped (cuttle's default; squid drops everything).
   bool upgradeAllowed(std::string_view protocol, const AccessRequest& request) const;
 
+  // never_direct / always_direct (squid), for peer selection: whether the named list
+  // allows the request. First match wins; no match: the opposite of the last line; no
+  // line at all: false. ACLs that would need I/O (dst before resolution, proxy_auth
+  // without a verified user) count as not matching.
+  bool listAllows(std::string_view directive, const AccessRequest& request) const;
+
   struct Impl;
   ~AccessRules();
 

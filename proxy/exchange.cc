@@ -202,24 +202,50 @@ void Exchange::respondLocally(int status, std::string_view content_type, std::st
 
 // ---- upstream connection ------------------------------------------------------------------
 
+const conf::CachePeer* Exchange::currentPeer() const {
+  return route_ < routes_.size() ? routes_[route_].peer : nullptr;
+}
+
 void Exchange::acquireUpstream() {
-  hierarchy_ = "HIER_DIRECT";
-  if (!retried_ && request_.method != Method::kConnect) {
+  if (!routes_chosen_) {
+    routes_chosen_ = true;
+    const auto& peers = worker_.settings().peers;
+    if (!peers->empty()) {
+      peers_ = peers;  // the routes point into it: kept alive across a reload
+      const conf::AccessRules& rules = *worker_.settings().access_rules;
+      const conf::AccessRequest ar = accessRequest();
+      PeerSelection sel;
+      sel.peers = peers_.get();
+      sel.url = url_;
+      sel.method = request_.method;
+      sel.never_direct = rules.listAllows("never_direct", ar);
+      sel.always_direct = rules.listAllows("always_direct", ar);
+      const uint64_t now = uv_now(worker_.loop());
+      sel.healthy = [this, now](const conf::CachePeer& p) { return worker_.peerHealth().healthy(p, now); };
+      routes_ = selectRoutes(sel);
+    }
+  }
+  const conf::CachePeer* peer = currentPeer();
+  hierarchy_ = route_ < routes_.size() ? routes_[route_].hierarchy : std::string_view("HIER_DIRECT");
+  key_ = peer ? "peer:" + peer->name : uri_.host + ':' + std::to_string(uri_.port);
+  if (!retried_ && (request_.method != Method::kConnect || peer != nullptr)) {
     if (UpstreamConnection* c = worker_.pool().take(key_)) {
       worker_.metrics().upstream_reuses.add();
       upstream_ = c;
       peer_ = c->peer().ipString();
       c->attach(this);
-      sendRequestHead();
+      onUpstreamConnected();
       return;
     }
   }
-  if (destinations_known_ && !addresses_.empty()) {
-    next_address_ = 0;  // resolved already, for a dst ACL
+  if (peer == nullptr && destinations_known_ && !origin_addresses_.empty()) {
+    addresses_ = origin_addresses_;  // resolved already, for a dst ACL
+    next_address_ = 0;
     connectNext();
     return;
   }
-  if (const dns::AddressList* cached = worker_.resolver().cached(uri_.host)) {
+  const std::string& host = peer ? peer->host : uri_.host;
+  if (const dns::AddressList* cached = worker_.resolver().cached(host)) {
     worker_.metrics().dns_cache_hits.add();
     addresses_ = *cached;
     next_address_ = 0;
@@ -229,15 +255,28 @@ void Exchange::acquireUpstream() {
   phase_ = Phase::kResolving;
   worker_.metrics().dns_lookups.add();
   const uint64_t asked = uv_now(worker_.loop());
-  lookup_ = worker_.resolver().resolve(uri_.host, [this, asked](Result<dns::AddressList> r) {
+  lookup_ = worker_.resolver().resolve(host, [this, asked](Result<dns::AddressList> r) {
     worker_.metrics().dns_latency.observe(static_cast<double>(uv_now(worker_.loop()) - asked) / 1000.0);
     if (!r) worker_.metrics().dns_failures.add();
     onResolved(std::move(r));
   });
 }
 
+bool Exchange::nextRoute() {
+  // The route failed before anything was sent: try the next parent, or the origin.
+  if (route_ + 1 >= routes_.size()) return false;
+  if (const conf::CachePeer* p = currentPeer()) worker_.peerHealth().failed(*p, uv_now(worker_.loop()));
+  ++route_;
+  addresses_.clear();
+  next_address_ = 0;
+  acquireUpstream();
+  return true;
+}
+
 void Exchange::onResolved(Result<dns::AddressList> result) {
   if (!result) {
+    last_connect_error_ = result.error();
+    if (nextRoute()) return;
     fail(result.error());
     return;
   }
@@ -248,15 +287,18 @@ void Exchange::onResolved(Result<dns::AddressList> result) {
 
 void Exchange::connectNext() {
   if (next_address_ >= addresses_.size()) {
+    if (nextRoute()) return;
+    const conf::CachePeer* p = currentPeer();
     if (addresses_.empty()) {
-      fail(Error(ErrorCode::kDnsFailed, Side::kDns, "no address for " + uri_.host));
+      fail(Error(ErrorCode::kDnsFailed, Side::kDns, "no address for " + (p ? p->host : uri_.host)));
     } else {
       fail(last_connect_error_);
     }
     return;
   }
+  const conf::CachePeer* peer = currentPeer();
   SocketAddress address = addresses_[next_address_++];
-  address.setPort(uri_.port);
+  address.setPort(peer ? peer->http_port : uri_.port);
   peer_ = address.ipString();
   phase_ = Phase::kConnecting;
   worker_.metrics().upstream_connects.add();
@@ -264,9 +306,41 @@ void Exchange::connectNext() {
   upstream_->connect(this);
 }
 
+std::string Exchange::peerCredentials(const conf::CachePeer& peer) const {
+  if (peer.login.empty()) return {};
+  if (peer.login == "PASS") return std::string(request_.headers.get(HeaderId::kProxyAuthorization));
+  return "Basic " + base64Encode(peer.login);
+}
+
+void Exchange::sendConnectToPeer(const conf::CachePeer& peer) {
+  phase_ = Phase::kForwarding;
+  std::string head = "CONNECT ";
+  head += url_;
+  head += " HTTP/1.1\r\nHost: ";
+  head += url_;
+  head += "\r\n";
+  const std::string credentials = peerCredentials(peer);
+  if (!credentials.empty()) head += "Proxy-Authorization: " + credentials + "\r\n";
+  if (worker_.config().via) {
+    head += "Via: 1.1 ";
+    head += worker_.visibleHostname();
+    head += "\r\n";
+  }
+  head += "\r\n";
+  upstream_->send(std::move(head));
+  upstream_->expectResponse(Method::kConnect);
+  upstream_->requestSent();
+  upstream_->flush();
+}
+
 void Exchange::onUpstreamConnected() {
+  const conf::CachePeer* peer = currentPeer();
   if (request_.method == Method::kConnect) {
-    establishTunnel();
+    if (peer != nullptr) {
+      sendConnectToPeer(*peer);  // the parent's 2xx opens the tunnel
+    } else {
+      establishTunnel();
+    }
   } else {
     sendRequestHead();
   }
@@ -299,6 +373,7 @@ void Exchange::establishUpgrade(const ResponseHead& head) {
   info.method = std::string(request_.method_name);
   info.url = url_;
   info.peer = peer_;
+  info.hierarchy = hierarchy_;
   info.host = uri_.host;
   info.bytes_to_client = bytes_sent_;
   info.bytes_from_client = request_.raw.size();
@@ -325,6 +400,7 @@ void Exchange::establishTunnel() {
   info.method = std::string(request_.method_name);
   info.url = url_;
   info.peer = peer_;
+  info.hierarchy = hierarchy_;
   info.host = uri_.host;
   info.bytes_to_client = bytes_sent_;
   info.bytes_from_client = request_.raw.size();
@@ -343,6 +419,12 @@ void Exchange::sendRequestHead() {
   std::string validators;
   options.strip_range = whole_for_range_;
   options.upgrade = upgrade_;
+  std::string credentials;
+  if (const conf::CachePeer* peer = currentPeer()) {
+    options.absolute_target = url_;
+    credentials = peerCredentials(*peer);
+    options.proxy_authorization = credentials;
+  }
   if (stale_) {
     // RFC 9111 4.3.1: validate the stored response with its own validators.
     cache::appendValidators(*stale_, validators);
@@ -445,7 +527,12 @@ void Exchange::onUpstreamHead(ResponseHead& head, const BodyFraming& framing) {
     }
     return;
   }
+  if (const conf::CachePeer* p = currentPeer()) worker_.peerHealth().succeeded(*p);
   if (framing.kind == Framing::kTunnel) {
+    if (request_.method == Method::kConnect && head.status >= 200 && head.status < 300) {
+      establishTunnel();  // through a parent: its 2xx, then our own 200 to the client
+      return;
+    }
     if (head.status == 101 && !upgrade_.empty() && head.headers.has(HeaderId::kUpgrade)) {
       establishUpgrade(head);
     } else {
@@ -467,7 +554,8 @@ void Exchange::onUpstreamHead(ResponseHead& head, const BodyFraming& framing) {
   }
   status_ = head.status;
   content_type_ = std::string(head.headers.get(HeaderId::kContentType));
-  const bool keep_alive = request_complete_ && clientWantsKeepAlive();
+  // After a CONNECT the client's next bytes are tunnel data: never read as HTTP.
+  const bool keep_alive = request_complete_ && clientWantsKeepAlive() && request_.method != Method::kConnect;
   client_framing_ = chooseClientFraming(request_, head, framing, keep_alive);
   std::string status_field = "Cache-Status: ";
   status_field += missStatus(filling_ ? "; stored" : "");
@@ -714,6 +802,7 @@ void Exchange::log() {
   r.user_agent = request_.headers.get(HeaderId::kUserAgent);
   if (!user_.empty()) r.user = user_;
   r.trace = trace_;
+  // For logformat codes: request_ outlives write(), which copies what it formats.
   log.write(r);
 }
 

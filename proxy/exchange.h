@@ -27,6 +27,7 @@
 #include "proxy/auth.h"
 #include "proxy/forward_rules.h"
 #include "proxy/hit_response.h"
+#include "proxy/peer_select.h"
 #include "proxy/upstream_connection.h"
 
 namespace cuttle::proxy {
@@ -85,6 +86,10 @@ class Exchange final : public Deferrable,
   static bool isManagerPath(std::string_view path);
   bool answerMaxForwards();
   void acquireUpstream();
+  bool nextRoute();
+  const conf::CachePeer* currentPeer() const;
+  std::string peerCredentials(const conf::CachePeer& peer) const;
+  void sendConnectToPeer(const conf::CachePeer& peer);
   void onResolved(Result<dns::AddressList> result);
   void connectNext();
   void sendRequestHead();
@@ -172,7 +177,13 @@ class Exchange final : public Deferrable,
   std::string_view upgrade_;  // the Upgrade asked for and allowed; empty otherwise
   // Access control.
   bool manager_ = false;             // an origin-form request for cuttle's own pages
-  bool destinations_known_ = false;  // addresses_ resolved for a dst ACL
+  bool destinations_known_ = false;  // origin_addresses_ resolved for a dst ACL
+  dns::AddressList origin_addresses_;
+  // Parents (cache_peer): the routes to try in order; empty means straight to the origin.
+  std::shared_ptr<const std::vector<conf::CachePeer>> peers_;
+  std::vector<Route> routes_;
+  size_t route_ = 0;
+  bool routes_chosen_ = false;
   bool credentials_verified_ = false;
   std::string user_;                 // the authenticated user, for rules and the log
   Authenticator::Check auth_check_;  // a verification in progress (cancelled with the exchange)

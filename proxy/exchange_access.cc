@@ -26,7 +26,7 @@ conf::AccessRequest Exchange::accessRequest() const {
   r.is_manager = manager_;
   r.user = user_;
   r.credentials_verified = credentials_verified_;
-  if (destinations_known_) r.destinations = &addresses_;
+  if (destinations_known_) r.destinations = &origin_addresses_;
   r.now = nowSeconds();
   return r;
 }
@@ -54,14 +54,14 @@ void Exchange::resolveForAccess() {
   // A dst ACL looks at where the request goes: resolve now; the connection uses the same
   // addresses. A name that does not resolve matches no dst ACL (squid).
   if (const dns::AddressList* cached = worker_.resolver().cached(uri_.host)) {
-    addresses_ = *cached;
+    origin_addresses_ = *cached;
     destinations_known_ = true;
     authorize();
     return;
   }
   phase_ = Phase::kResolving;
   lookup_ = worker_.resolver().resolve(uri_.host, [this](Result<dns::AddressList> r) {
-    addresses_ = r ? std::move(r.value()) : dns::AddressList();
+    origin_addresses_ = r ? std::move(r.value()) : dns::AddressList();
     destinations_known_ = true;
     phase_ = Phase::kNew;
     authorize();

@@ -396,6 +396,9 @@ void Exchange::beginFill(const ResponseHead& head, const BodyFraming& framing) {
   if (why == cache::NotStored::kStored && framing.kind == Framing::kUntilClose) {
     why = cache::NotStored::kIncomplete;
   }
+  if (why == cache::NotStored::kStored && currentPeer() != nullptr && currentPeer()->proxy_only) {
+    why = cache::NotStored::kConfigDenied;  // cache_peer ... proxy-only
+  }
   if (why != cache::NotStored::kStored) {
     std::string reason = "no (";
     reason += cache::notStoredName(why);

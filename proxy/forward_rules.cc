@@ -50,7 +50,11 @@ void buildUpstreamRequest(const RequestHead& request, const Uri& uri, const Body
   out.reserve(out.size() + request.raw.size() + 64);
   out += request.method_name;
   out += ' ';
-  uri.appendOriginForm(out);
+  if (options.absolute_target.empty()) {
+    uri.appendOriginForm(out);
+  } else {
+    out += options.absolute_target;  // to a parent proxy (RFC 9112 3.2.2)
+  }
   out += " HTTP/1.1\r\nHost: ";
   out += uri.authority();
   out += "\r\n";
@@ -78,6 +82,11 @@ void buildUpstreamRequest(const RequestHead& request, const Uri& uri, const Body
     appendField(f, out);
   }
   out += options.extra_fields;
+  if (!options.proxy_authorization.empty()) {
+    out += "Proxy-Authorization: ";
+    out += options.proxy_authorization;
+    out += "\r\n";
+  }
   if (!options.upgrade.empty()) {
     out += "Upgrade: ";
     out += options.upgrade;

@@ -31,6 +31,9 @@ struct UpstreamRequestOptions {
   std::string_view extra_fields;    // "Name: value\r\n" lines added before Via
   // An allowed protocol upgrade (RFC 9110 7.8): sent on with "Connection: upgrade".
   std::string_view upgrade;
+  // To a parent proxy: the absolute URI as request-target, and its credentials.
+  std::string_view absolute_target;
+  std::string_view proxy_authorization;
 };
 void buildUpstreamRequest(const RequestHead& request, const Uri& uri, const BodyFraming& body,
                           const ViaOptions& via, std::string& out,

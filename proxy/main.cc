@@ -19,6 +19,8 @@
 #include "common/log.h"
 #include "conf/access.h"
 #include "conf/config.h"
+#include "conf/peers.h"
+#include "proxy/access_log.h"
 #include "proxy/auth.h"
 #include "proxy/server.h"
 
@@ -117,7 +119,8 @@ int main(int argc, char** argv) {
     // The access rules are part of the configuration: their errors refuse it too.
     auto rules = cuttle::conf::AccessRules::build(*parsed.config, &parsed.errors, &parsed.warnings);
     auto auth = cuttle::proxy::loadAuthSetup(*parsed.config, &parsed.errors, &parsed.warnings);
-    if (!rules || !auth.config) parsed.config.reset();
+    auto peers = cuttle::conf::parseCachePeers(*parsed.config, &parsed.errors, &parsed.warnings);
+    if (!rules || !auth.config || !peers) parsed.config.reset();
   }
   for (const auto& w : parsed.warnings) std::fprintf(stderr, "WARNING: %s\n", w.toString().c_str());
   for (const auto& e : parsed.errors) std::fprintf(stderr, "ERROR: %s\n", e.toString().c_str());

@@ -20,6 +20,11 @@ bool sameLogs(const conf::Config& a, const conf::Config& b) {
       return false;
     }
   }
+  // The formats are compiled into the log: a changed logformat needs a new one.
+  if (a.logformats.size() != b.logformats.size()) return false;
+  for (size_t i = 0; i < a.logformats.size(); ++i) {
+    if (a.logformats[i].args != b.logformats[i].args) return false;
+  }
   return true;
 }
 
@@ -34,6 +39,14 @@ Result<std::shared_ptr<const Settings>> buildSettings(std::shared_ptr<const conf
   for (const conf::Diagnostic& w : warnings) LOG_WARN("%s", w.toString().c_str());
   if (!s->access_rules) {
     std::string why = "invalid access rules";
+    for (const conf::Diagnostic& e : errors) why += "\n  " + e.toString();
+    return Error(ErrorCode::kInvalidArgument, Side::kConfig, std::move(why));
+  }
+  warnings.clear();
+  s->peers = conf::parseCachePeers(*config, &errors, &warnings);
+  for (const conf::Diagnostic& w : warnings) LOG_WARN("%s", w.toString().c_str());
+  if (!s->peers) {
+    std::string why = "invalid cache_peer";
     for (const conf::Diagnostic& e : errors) why += "\n  " + e.toString();
     return Error(ErrorCode::kInvalidArgument, Side::kConfig, std::move(why));
   }

@@ -14,6 +14,7 @@
 #include "common/error.h"
 #include "conf/access.h"
 #include "conf/config.h"
+#include "conf/peers.h"
 #include "proxy/access_log.h"
 #include "proxy/auth.h"
 
@@ -27,6 +28,7 @@ struct Settings {
   cache::StoreLimits store_limits;
   std::shared_ptr<const conf::AccessRules> access_rules;  // never null
   AuthSetup auth;  // auth_param basic: config (never null) and password file
+  std::shared_ptr<const std::vector<conf::CachePeer>> peers;  // cache_peer parents; never null
 };
 
 // Builds the settings for `config`: compiles the access rules (their warnings are logged;

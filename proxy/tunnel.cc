@@ -119,7 +119,7 @@ void Tunnel::log() {
   r.bytes_received = info_.bytes_from_client;
   r.method = info_.method;
   r.url = info_.url;
-  r.hierarchy = "HIER_DIRECT";
+  r.hierarchy = info_.hierarchy;
   r.peer = info_.peer;
   log.write(r);
 }

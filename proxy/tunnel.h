@@ -31,6 +31,7 @@ class Tunnel final : public Deferrable, private UpstreamConnection::Listener {
     uint64_t bytes_to_client = 0;  // the 200 or 101 response already sent
     uint64_t bytes_from_client = 0;
     std::string_view result = "TCP_TUNNEL";  // TCP_MISS for an Upgrade
+    std::string_view hierarchy = "HIER_DIRECT";  // static strings only
     int status = 200;
   };
 

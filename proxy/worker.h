@@ -25,6 +25,7 @@
 #include "dns/resolver.h"
 #include "proxy/access_log.h"
 #include "proxy/metrics.h"
+#include "proxy/peer_select.h"
 #include "proxy/settings.h"
 #include "proxy/upstream_pool.h"
 
@@ -74,6 +75,7 @@ class Worker {
   bool draining() const { return draining_; }
   WorkerMetrics& metrics() { return metrics_; }
   Authenticator& authenticator() { return *authenticator_; }
+  PeerHealth& peerHealth() { return peer_health_; }
   // /readyz: listeners up, not draining, and the cache store open when one is configured.
   bool ready() const;
   int index() const { return index_; }
@@ -116,6 +118,7 @@ class Worker {
   UpstreamPool pool_;
   DateCache date_cache_;
   WorkerMetrics metrics_;
+  PeerHealth peer_health_;
   std::unordered_map<Exchange*, std::unique_ptr<Exchange>> background_;
   ClientConnection* connections_ = nullptr;  // intrusive list head
   size_t connection_count_ = 0;
