@@ -803,6 +803,10 @@ void Exchange::log() {
   if (!user_.empty()) r.user = user_;
   r.trace = trace_;
   // For logformat codes: request_ outlives write(), which copies what it formats.
+  r.local_port = local_port_;
+  r.version_major = request_.version.major;
+  r.version_minor = request_.version.minor;
+  r.request_headers = &request_.headers;
   log.write(r);
 }
 

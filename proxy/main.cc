@@ -122,6 +122,11 @@ int main(int argc, char** argv) {
     auto peers = cuttle::conf::parseCachePeers(*parsed.config, &parsed.errors, &parsed.warnings);
     if (!rules || !auth.config || !peers) parsed.config.reset();
   }
+  // So are the logformat codes, compiled by the access log.
+  if (parsed.config &&
+      !cuttle::proxy::AccessLog::checkFormats(*parsed.config, &parsed.errors, &parsed.warnings)) {
+    parsed.config.reset();
+  }
   for (const auto& w : parsed.warnings) std::fprintf(stderr, "WARNING: %s\n", w.toString().c_str());
   for (const auto& e : parsed.errors) std::fprintf(stderr, "ERROR: %s\n", e.toString().c_str());
   if (!parsed.config) {

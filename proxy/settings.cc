@@ -61,7 +61,9 @@ Result<std::shared_ptr<const Settings>> buildSettings(std::shared_ptr<const conf
   if (previous != nullptr && sameLogs(*previous->config, *config)) {
     s->access_log = previous->access_log;
   } else {
-    auto log = AccessLog::open(config->access_logs);
+    std::vector<conf::Diagnostic> format_warnings;
+    auto log = AccessLog::open(config->access_logs, config->logformats, &format_warnings);
+    for (const conf::Diagnostic& w : format_warnings) LOG_WARN("%s", w.toString().c_str());
     if (!log) return log.takeError();
     s->access_log = std::shared_ptr<AccessLog>(std::move(log.value()));
   }

@@ -121,6 +121,8 @@ void Tunnel::log() {
   r.url = info_.url;
   r.hierarchy = info_.hierarchy;
   r.peer = info_.peer;
+  if (client_ != nullptr) r.local_port = client_->localPort();
+  if (info_.status == 101) r.upstream_status = 101;  // an Upgrade: the origin's answer
   log.write(r);
 }
 
