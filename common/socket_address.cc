@@ -88,11 +88,13 @@ std::string SocketAddress::ipString() const {
 std::string SocketAddress::toString() const {
   std::string out;
   if (isV6()) {
-    out = "[" + ipString() + "]";
+    out.push_back('[');
+    out.append(ipString());
+    out.push_back(']');
   } else {
-    out = ipString();
+    out.append(ipString());
   }
-  out += ':';
+  out.push_back(':');
   appendDecimal(out, port());
   return out;
 }

@@ -528,6 +528,8 @@ void Exchange::onUpstreamHead(ResponseHead& head, const BodyFraming& framing) {
     return;
   }
   if (const conf::CachePeer* p = currentPeer()) worker_.peerHealth().succeeded(*p);
+  upstream_status_ = head.status;
+  if (worker_.accessLog().wantsResponseHeaders()) upstream_headers_ = head.headers.clone();
   if (framing.kind == Framing::kTunnel) {
     if (request_.method == Method::kConnect && head.status >= 200 && head.status < 300) {
       establishTunnel();  // through a parent: its 2xx, then our own 200 to the client
@@ -807,6 +809,8 @@ void Exchange::log() {
   r.version_major = request_.version.major;
   r.version_minor = request_.version.minor;
   r.request_headers = &request_.headers;
+  r.upstream_status = upstream_status_;
+  r.response_headers = &upstream_headers_;
   log.write(r);
 }
 

@@ -166,6 +166,8 @@ class Exchange final : public Deferrable,
   bool retried_ = false;
   bool logged_ = false;
   int status_ = 0;
+  int upstream_status_ = 0;         // the final status the origin sent (logformat %<Hs)
+  HeaderList upstream_headers_;     // its header fields, copied only for logformat %{...}<h
   uint64_t body_received_ = 0;
   uint64_t bytes_sent_ = 0;
   int64_t start_wall_ms_ = 0;

@@ -20,6 +20,12 @@ conf::AccessRequest Exchange::accessRequest() const {
   r.scheme = request_.method == Method::kConnect ? std::string_view() : std::string_view(uri_.scheme);
   r.host = uri_.host;
   r.port = uri_.port;
+  if (manager_) {
+    // An origin-form request for cuttle's own pages names no port: it is the one the
+    // client connected to (as squid does), so that rules like "deny !Safe_ports" work.
+    r.port = local_port_;
+    r.host = "localhost";
+  }
   r.url = url_;
   r.path = uri_.path_and_query;
   r.user_agent = request_.headers.get(HeaderId::kUserAgent);

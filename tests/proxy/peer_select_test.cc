@@ -96,7 +96,9 @@ TEST(PeerSelect, CarpIsConsistentAndSpreads) {
     const std::string url = "http://host/" + std::to_string(i);
     s.url = s2.url = url;
     const std::string with = selectRoutes(s)[0].peer->name;
-    if (with != "c") EXPECT_EQ(selectRoutes(s2)[0].peer->name, with) << url;
+    if (with != "c") {
+      EXPECT_EQ(selectRoutes(s2)[0].peer->name, with) << url;
+    }
   }
 }
 
