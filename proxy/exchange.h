@@ -95,6 +95,8 @@ class Exchange final : public Deferrable,
   void sendRequestHead();
   void establishTunnel();
   void establishUpgrade(const ResponseHead& head);
+  // The client and upstream connections become a Tunnel after `response` (200 or 101).
+  void handOverToTunnel(std::string response, int status, std::string_view result);
   std::string_view requestedUpgrade() const;
   void sendBodyPiece(std::string_view data);
   void finishRequestBody();
