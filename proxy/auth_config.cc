@@ -170,19 +170,26 @@ class AuthParser {
       const std::string& option = values[i];
       size_t eq = option.find('=');
       std::string key = option.substr(0, eq);
-      std::optional<uint64_t> value =
-          eq == std::string::npos ? std::nullopt : parseDecimal(option.substr(eq + 1));
+      // A plain number and a flag: GCC 12 at -O2 warns about std::optional here.
+      uint64_t value = 0;
+      bool valid = false;
+      if (eq != std::string::npos) {
+        if (auto v = parseDecimal(option.substr(eq + 1))) {
+          value = *v;
+          valid = true;
+        }
+      }
       if (key == "startup" || key == "idle" || key == "concurrency" || key == "queue-size") {
-        if (!value) {
+        if (!valid) {
           error(d, "bad value in children option \"" + option + "\"");
         } else if (key == "concurrency") {
-          if (*value > 1000) {
+          if (value > 1000) {
             error(d, "concurrency= above 1000");
           } else {
-            config_.concurrency = static_cast<int>(*value);
+            config_.concurrency = static_cast<int>(value);
           }
         } else if (key == "queue-size") {
-          config_.queue_size = static_cast<size_t>(*value);
+          config_.queue_size = static_cast<size_t>(value);
         }
         // startup= and idle=: cuttle starts helpers when lookups need them.
       } else {

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "tests/conf/access_test_util.h"
+#include "tests/conf/squid_files.h"
 #include "tests/support/test_paths.h"
 
 namespace cuttle::conf {
@@ -16,7 +17,6 @@ using test::dump;
 using test::Req;
 using test::TempDir;
 
-constexpr const char* kDebianConf = "/etc/squid/squid.conf";
 
 std::string readFile(const std::string& path) {
   std::ifstream in(path);
@@ -58,8 +58,10 @@ Loaded load(const std::string& path) {
 class DebianSquidConf : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(kDebianConf)) GTEST_SKIP() << kDebianConf << " is not installed";
-    text_ = readFile(kDebianConf);
+    test::SquidFiles f = test::squidFiles();
+    if (f.conf.empty()) GTEST_SKIP() << "Debian's squid package is neither extracted nor installed";
+    text_ = test::rootedConf(readFile(f.conf), f);
+    path_ = dir_.write("squid.conf", text_);
     for (const char* rule : {"http_access deny !Safe_ports", "http_access deny CONNECT !SSL_ports",
                              "http_access allow localhost manager", "http_access deny manager",
                              "http_access allow localhost", "http_access deny all"}) {
@@ -68,18 +70,20 @@ class DebianSquidConf : public ::testing::Test {
   }
   int line(const std::string& rule) const { return lineOf(text_, rule); }
 
+  TempDir dir_;
   std::string text_;
+  std::string path_;  // the file as shipped (includes pointing into the package's root)
 };
 
 TEST_F(DebianSquidConf, BuildsWithoutWarnings) {
-  Loaded l = load(kDebianConf);
+  Loaded l = load(path_);
   ASSERT_NE(l.rules, nullptr);
   EXPECT_TRUE(l.warnings.empty()) << dump(l.warnings);
   EXPECT_FALSE(l.rules->usesAuth());
 }
 
 TEST_F(DebianSquidConf, DecidesAsSquid) {
-  Loaded l = load(kDebianConf);
+  Loaded l = load(path_);
   ASSERT_NE(l.rules, nullptr);
   const AccessRules& r = *l.rules;
   // localhost may browse, over IPv4, IPv6 and IPv4-mapped IPv6.

@@ -11,6 +11,7 @@
 
 #include "conf/config.h"
 #include "tests/conf/conf_test_util.h"
+#include "tests/conf/squid_files.h"
 #include "tests/support/test_paths.h"
 
 namespace cuttle::conf {
@@ -21,8 +22,6 @@ using std::chrono::minutes;
 using std::chrono::seconds;
 using test::dump;
 
-constexpr const char* kDebianConf = "/etc/squid/squid.conf";
-constexpr const char* kDocumentedConf = "/usr/share/doc/squid-common/squid.conf.documented.gz";
 
 bool exists(const char* path) { return std::filesystem::exists(path); }
 
@@ -56,28 +55,39 @@ void expectOnlyIgnoredWarnings(const ParseOutcome& out) {
   }
 }
 
+// Debian's squid.conf, as the package ships it, written into `dir` (includes rooted).
+std::string debianConf(test::TempDir& dir) {
+  test::SquidFiles f = test::squidFiles();
+  if (f.conf.empty()) return "";
+  return dir.write("squid.conf", test::rootedConf(test::readWhole(f.conf), f));
+}
+
 TEST(SquidConf, DebianSquidConfLoads) {
-  if (!exists(kDebianConf)) GTEST_SKIP() << kDebianConf << " is not installed";
-  ParseOutcome out = parseConfigFile(kDebianConf);
+  test::TempDir dir;
+  const std::string debian = debianConf(dir);
+  if (debian.empty()) GTEST_SKIP() << "Debian's squid package is neither extracted nor installed";
+  ParseOutcome out = parseConfigFile(debian);
   ASSERT_TRUE(out.errors.empty()) << dump(out.errors);
   ASSERT_NE(out.config, nullptr);
   const Config& cfg = *out.config;
   EXPECT_EQ(static_cast<int>(cfg.refresh_patterns.size()),
-            countDirective(kDebianConf, "refresh_pattern"));
-  int rules = countDirective(kDebianConf, "acl") + countDirective(kDebianConf, "http_access");
+            countDirective(debian, "refresh_pattern"));
+  int rules = countDirective(debian, "acl") + countDirective(debian, "http_access");
   EXPECT_EQ(static_cast<int>(cfg.rules.size()), rules);
   EXPECT_EQ(static_cast<int>(cfg.http_ports.size()),
-            std::max(1, countDirective(kDebianConf, "http_port")));
+            std::max(1, countDirective(debian, "http_port")));
   expectOnlyIgnoredWarnings(out);
 }
 
 TEST(SquidConf, DebianDefaultValues) {
   // The values of Debian's squid 5 squid.conf, as shipped.
-  if (!exists(kDebianConf)) GTEST_SKIP() << kDebianConf << " is not installed";
-  ParseOutcome out = parseConfigFile(kDebianConf);
+  test::TempDir dir;
+  const std::string debian = debianConf(dir);
+  if (debian.empty()) GTEST_SKIP() << "Debian's squid package is neither extracted nor installed";
+  ParseOutcome out = parseConfigFile(debian);
   ASSERT_NE(out.config, nullptr) << dump(out.errors);
   const Config& cfg = *out.config;
-  if (countDirective(kDebianConf, "http_port") != 1 || cfg.refresh_patterns.size() != 4) {
+  if (countDirective(debian, "http_port") != 1 || cfg.refresh_patterns.size() != 4) {
     GTEST_SKIP() << "not Debian's stock squid.conf";
   }
   EXPECT_EQ(cfg.http_ports[0].address.toString(), "[::]:3128");
@@ -94,12 +104,13 @@ TEST(SquidConf, DebianDefaultValues) {
 }
 
 TEST(SquidConf, DocumentedDefaultConfLoads) {
-  if (!exists(kDocumentedConf)) GTEST_SKIP() << kDocumentedConf << " is not installed";
-  if (!exists("/etc/squid/conf.d")) GTEST_SKIP() << "it includes /etc/squid/conf.d/*.conf";
-  std::string text = gunzip(kDocumentedConf);
-  if (text.empty()) GTEST_SKIP() << "gzip could not read " << kDocumentedConf;
+  test::SquidFiles f = test::squidFiles();
+  if (f.documented.empty()) GTEST_SKIP() << "squid.conf.documented is neither extracted nor installed";
+  if (!exists((f.root + "/etc/squid/conf.d").c_str())) GTEST_SKIP() << "it includes /etc/squid/conf.d/*.conf";
+  std::string text = gunzip(f.documented);
+  if (text.empty()) GTEST_SKIP() << "gzip could not read " << f.documented;
   test::TempDir dir;
-  std::string path = dir.write("squid.conf", text);
+  std::string path = dir.write("squid.conf", test::rootedConf(text, f));
   ParseOutcome out = parseConfigFile(path);
   ASSERT_TRUE(out.errors.empty()) << dump(out.errors);
   ASSERT_NE(out.config, nullptr);
@@ -130,9 +141,10 @@ std::string documentedDefaults(const std::string& text) {
 }
 
 TEST(SquidConf, SquidDocumentedDefaultsParseToCuttleDefaults) {
-  if (!exists(kDocumentedConf)) GTEST_SKIP() << kDocumentedConf << " is not installed";
-  std::string defaults = documentedDefaults(gunzip(kDocumentedConf));
-  if (defaults.empty()) GTEST_SKIP() << "gzip could not read " << kDocumentedConf;
+  test::SquidFiles f = test::squidFiles();
+  if (f.documented.empty()) GTEST_SKIP() << "squid.conf.documented is neither extracted nor installed";
+  std::string defaults = documentedDefaults(gunzip(f.documented));
+  if (defaults.empty()) GTEST_SKIP() << "gzip could not read " << f.documented;
   ParseOutcome out = parseConfigText(defaults, "squid-defaults.conf");
   ASSERT_TRUE(out.errors.empty()) << dump(out.errors);
   ASSERT_NE(out.config, nullptr);
