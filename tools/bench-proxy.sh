@@ -3,6 +3,7 @@
 # config from the harness's variables into $PROXY_WORKDIR and runs cuttle in the foreground.
 #   PROXY_PORT, PROXY_WORKDIR, PROXY_CACHE_MB, PROXY_THREADS: set by the harness.
 #   CUTTLE: the binary (default: build/release/proxy/cuttle next to this script).
+#   CUTTLE_BENCH_RULES: a file of acl/http_access lines to use instead of "allow all".
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${CUTTLE:-$here/build/release/proxy/cuttle}
@@ -18,6 +19,10 @@ maximum_object_size_in_memory 4 MB
 maximum_object_size 64 MB
 cache_dir lmdb $dir/cache 1024
 client_idle_pconn_timeout 5 minutes
-http_access allow all
 CONF
+if [ -n "${CUTTLE_BENCH_RULES:-}" ]; then
+  cat "$CUTTLE_BENCH_RULES" >> "$dir/cuttle.conf"
+else
+  echo "http_access allow all" >> "$dir/cuttle.conf"
+fi
 exec "$bin" -f "$dir/cuttle.conf"

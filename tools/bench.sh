@@ -5,6 +5,9 @@
 #                                     pinned to the last CPU, wrk on the others; the
 #                                     uncacheable forwarding path (a new URL every request,
 #                                     keep-alive) and cache hits of 1 KiB, 64 KiB and 1 MiB
+#   tools/bench.sh acl [ARGS]         issue 4's ACL cost: cuttle without rules and cuttle with
+#                                     1,000 dstdomain entries and 50 http_access lines, side
+#                                     by side in the same rounds of compare.sh
 #   tools/bench.sh compare [ARGS]     ../shared/bench/compare.sh with cuttle as the proxy
 #                                     under test, side by side with Squid and Traffic Server
 #                                     (ARGS go to compare.sh, e.g. --rounds 3)
@@ -17,6 +20,17 @@ mode=${1:-quick}
 shift || true
 
 "$here/tools/setup.sh" build >/dev/null
+
+if [ "$mode" = acl ]; then
+  rules=$(mktemp /tmp/cuttle-acl-rules.XXXXXX)
+  trap 'rm -f "$rules"' EXIT
+  "$here/tools/bench-acl-rules.sh" > "$rules"
+  "$here/../shared/bench/compare.sh" --anchors squid --idle-conns 0 --tunnel-mib 0 \
+       --scenarios miss-1k@50,miss-1k@500,hit-1k@50 \
+       --proxy-cmd "$here/tools/bench-proxy.sh" --proxy-name cuttle \
+       --proxy-cmd "CUTTLE_BENCH_RULES=$rules $here/tools/bench-proxy.sh" --proxy-name cuttle-acl "$@"
+  exit
+fi
 
 if [ "$mode" = compare ]; then
   exec "$here/../shared/bench/compare.sh" --proxy-cmd "$here/tools/bench-proxy.sh" \
