@@ -66,16 +66,8 @@ void writeRowJson(JsonWriter& j, const Row& r) {
   j.key("charge").unsignedNumber(r.charge);
   j.key("stored").number(r.stored);
   j.key("stored_at").string(formatTime(r.stored));
-  j.key("age").number(r.freshness.age);
-  j.key("lifetime").number(r.freshness.lifetime);
-  j.key("lifetime_source").string(r.freshness.source);
-  j.key("heuristic").boolean(r.freshness.heuristic);
-  j.key("fresh").boolean(r.freshness.fresh);
-  j.key("ttl").number(r.freshness.ttl);
-  j.key("etag");
-  r.validators.etag.empty() ? j.null() : j.string(r.validators.etag);
-  j.key("last_modified");
-  r.validators.last_modified.empty() ? j.null() : j.string(r.validators.last_modified);
+  writeFreshnessJson(j, r.freshness);
+  writeValidatorsJson(j, r.validators);
   j.endObject();
 }
 
@@ -87,6 +79,22 @@ void reportDamaged(uint64_t damaged) {
 }
 
 }  // namespace
+
+void writeFreshnessJson(JsonWriter& j, const FreshnessReport& f) {
+  j.key("age").number(f.age);
+  j.key("lifetime").number(f.lifetime);
+  j.key("lifetime_source").string(f.source);
+  j.key("heuristic").boolean(f.heuristic);
+  j.key("fresh").boolean(f.fresh);
+  j.key("ttl").number(f.ttl);
+}
+
+void writeValidatorsJson(JsonWriter& j, const Validators& v) {
+  j.key("etag");
+  v.etag.empty() ? j.null() : j.string(v.etag);
+  j.key("last_modified");
+  v.last_modified.empty() ? j.null() : j.string(v.last_modified);
+}
 
 void complain(const std::string& message) {
   std::fprintf(stderr, "cuttle-cache: %s\n", message.c_str());

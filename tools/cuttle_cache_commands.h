@@ -48,6 +48,12 @@ int commandStats(ToolContext& ctx, bool verify);
 // Exactly one of url and prefix is non-empty.
 int commandPurge(ToolContext& ctx, const std::string& url, const std::string& prefix);
 
+// The JSON members ls and show share: age, lifetime, lifetime_source, heuristic, fresh and
+// ttl; etag and last_modified (null when absent).
+class JsonWriter;
+void writeFreshnessJson(JsonWriter& j, const FreshnessReport& f);
+void writeValidatorsJson(JsonWriter& j, const Validators& v);
+
 // Reports a problem on stderr: "cuttle-cache: <message>".
 void complain(const std::string& message);
 

@@ -74,12 +74,7 @@ void writeJson(const std::string& url, const std::optional<std::string>& vary,
     j.key("request_time").number(o.requestTime());
     j.key("stored").number(o.responseTime());
     j.key("stored_at").string(formatTime(o.responseTime()));
-    j.key("age").number(v.freshness.age);
-    j.key("lifetime").number(v.freshness.lifetime);
-    j.key("lifetime_source").string(v.freshness.source);
-    j.key("heuristic").boolean(v.freshness.heuristic);
-    j.key("fresh").boolean(v.freshness.fresh);
-    j.key("ttl").number(v.freshness.ttl);
+    writeFreshnessJson(j, v.freshness);
     j.key("notes").beginArray();
     for (const std::string& n : v.freshness.notes) j.string(n);
     j.endArray();
@@ -87,10 +82,7 @@ void writeJson(const std::string& url, const std::optional<std::string>& vary,
     for (const std::string& r : v.cacheability.reasons) j.string(r);
     j.endArray();
     j.key("storable_now").string(cache::notStoredName(v.cacheability.now));
-    j.key("etag");
-    v.validators.etag.empty() ? j.null() : j.string(v.validators.etag);
-    j.key("last_modified");
-    v.validators.last_modified.empty() ? j.null() : j.string(v.validators.last_modified);
+    writeValidatorsJson(j, v.validators);
     j.key("headers").beginArray();
     for (const HeaderField& f : o.headers()) {
       j.beginArray();
