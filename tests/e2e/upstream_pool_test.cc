@@ -3,7 +3,11 @@
 // when a reused connection closes before the first response byte.
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <vector>
+
 #include "tests/e2e/e2e_util.h"
+#include "tests/support/gate.h"
 
 namespace cuttle::test {
 namespace {
@@ -52,6 +56,36 @@ TEST(UpstreamPool, ClientConnectionCloseDoesNotCloseTheOriginConnection) {
     EXPECT_EQ(r.body, "x");
   }
   EXPECT_EQ(origin.connectionCount(), 1) << "each hop has its own persistence";
+}
+
+// A burst of concurrent requests leaves one idle origin connection per client; the next
+// burst reuses every one of them instead of reconnecting (the pool is not capped below the
+// number of clients a busy worker has: reconnecting costs throughput and latency).
+TEST(UpstreamPool, EveryConnectionOfABurstIsPooledForTheNextBurst) {
+  constexpr int kClients = 200;
+  Gate all_arrived;
+  OriginServer origin([&all_arrived](OriginConnection& conn) {
+    for (bool first = true;; first = false) {
+      if (!conn.readRequest().ok) return;
+      if (first && !all_arrived.wait()) return;  // hold every connection busy at once
+      if (!conn.write(okResponse("burst"))) return;
+    }
+  });
+  CuttleProcess proxy("workers 1\n");
+  ASSERT_TRUE(proxy.started());
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(std::make_unique<RawClient>(proxy.port()));
+    ASSERT_TRUE(clients.back()->send(getRequest(origin.url("/first/" + std::to_string(i)))));
+  }
+  ASSERT_TRUE(origin.waitForConnections(kClients));
+  all_arrived.open();
+  for (auto& c : clients) ASSERT_EQ(c->readResponse().body, "burst");
+  for (int i = 0; i < kClients; ++i) {
+    ASSERT_TRUE(clients[i]->send(getRequest(origin.url("/second/" + std::to_string(i)))));
+  }
+  for (auto& c : clients) ASSERT_EQ(c->readResponse().body, "burst");
+  EXPECT_EQ(origin.connectionCount(), kClients);
 }
 
 // The origin reads the second request on the reused connection and closes it without a
