@@ -62,6 +62,21 @@ void StreamWriter::append(std::shared_ptr<const std::string> data, size_t offset
   queued_.push_back(std::move(s));
 }
 
+void StreamWriter::writeThrough(std::string_view data) {
+  if (data.empty() || failed_) return;
+  if (!writing_ && queued_.empty()) {
+    uv_buf_t buf = uv_buf_init(const_cast<char*>(data.data()), static_cast<unsigned>(data.size()));
+    int r = uv_try_write(stream_, &buf, 1);
+    if (r > 0) {
+      written_ += static_cast<size_t>(r);
+      data.remove_prefix(static_cast<size_t>(r));
+    }
+    // r < 0: not writable now (UV_EAGAIN), or broken: uv_write below reports the error.
+  }
+  append(data);
+  flush();
+}
+
 void StreamWriter::consume(size_t n) {
   written_ += n;
   pending_ -= n;

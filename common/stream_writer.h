@@ -47,6 +47,10 @@ class StreamWriter {
   // References `length` bytes of an immutable shared buffer from `offset`.
   void append(std::shared_ptr<const std::string> data, size_t offset, size_t length);
   void flush();
+  // append(data) then flush(), but straight from the caller's memory when nothing is queued
+  // or in flight: only what the kernel does not take now is copied. For relayed bytes (a
+  // tunnel), which are written once and never kept.
+  void writeThrough(std::string_view data);
 
   // Bytes appended and not yet accepted by the kernel.
   size_t pending() const { return pending_; }

@@ -42,6 +42,11 @@ class ClientConnection final : private StreamWriter::Listener {
     writer_.append(std::move(shared), offset, length);
   }
   void flush();
+  // Writes relayed bytes now, copying only what the socket does not take (a tunnel).
+  void writeThrough(std::string_view bytes) {
+    writer_.writeThrough(bytes);
+    armTimer();
+  }
   bool writeAboveHighWatermark() const { return writer_.aboveHighWatermark(); }
   void pauseReading();
   void resumeReading();

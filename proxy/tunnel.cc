@@ -26,8 +26,7 @@ void Tunnel::start(std::string from_client, std::string from_origin) {
 void Tunnel::onClientData(std::string_view data) {
   if (upstream_ == nullptr) return;
   info_.bytes_from_client += data.size();
-  upstream_->send(data);
-  upstream_->flush();
+  upstream_->sendThrough(data);
   if (upstream_ != nullptr && upstream_->sendAboveHighWatermark() && client_ != nullptr) {
     client_->pauseReading();
   }
@@ -46,12 +45,9 @@ void Tunnel::onClientDrained() {
 void Tunnel::onUpstreamBody(std::string_view data) {
   if (client_ == nullptr) return;
   info_.bytes_to_client += data.size();
-  client_->write(data);
-  if (client_->writeAboveHighWatermark()) {
-    client_->flush();
-    if (client_ != nullptr && client_->writeAboveHighWatermark() && upstream_ != nullptr) {
-      upstream_->pauseReading();
-    }
+  client_->writeThrough(data);
+  if (client_ != nullptr && client_->writeAboveHighWatermark() && upstream_ != nullptr) {
+    upstream_->pauseReading();
   }
 }
 

@@ -74,6 +74,11 @@ void UpstreamConnection::attach(Listener* listener) {
 void UpstreamConnection::send(std::string&& bytes) { writer_.append(std::move(bytes)); }
 void UpstreamConnection::send(std::string_view bytes) { writer_.append(bytes); }
 
+void UpstreamConnection::sendThrough(std::string_view bytes) {
+  writer_.writeThrough(bytes);
+  armTimer();
+}
+
 void UpstreamConnection::flush() {
   writer_.flush();
   armTimer();

@@ -60,6 +60,8 @@ class UpstreamConnection final : private BodyListener, private StreamWriter::Lis
   void send(std::string&& bytes);
   void send(std::string_view bytes);
   void flush();
+  // Sends relayed bytes now, copying only what the socket does not take (a tunnel).
+  void sendThrough(std::string_view bytes);
   size_t sendPending() const { return writer_.pending(); }
   bool sendAboveHighWatermark() const { return writer_.aboveHighWatermark(); }
   // The request head is written and a response to `method` is expected from now on.

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -117,6 +118,35 @@ TEST(StreamWriter, DrainedIsReportedAfterExceedingTheHighWatermark) {
     uv_run(&f.loop, UV_RUN_NOWAIT);
   }
   EXPECT_GE(f.idle, 1);
+}
+
+// writeThrough() sends from the caller's memory and copies only the rest: the caller's
+// buffer can be overwritten right after (a shared read buffer), and bytes keep their order
+// behind a write in flight and across the watermark.
+TEST(StreamWriter, WriteThroughCopiesWhatTheSocketDidNotTakeAndKeepsOrder) {
+  Fixture f(32 * 1024, 8 * 1024);
+  std::string expected;
+  std::string reused(100 * 1024, '\0');  // one buffer, refilled for every piece
+  for (int i = 0; i < 12; ++i) {
+    std::string piece = pattern(reused.size() - static_cast<size_t>(i) * 1000, static_cast<char>(i));
+    reused.replace(0, piece.size(), piece);
+    expected += piece;
+    f.writer->writeThrough(std::string_view(reused.data(), piece.size()));
+    std::fill(reused.begin(), reused.end(), 'X');  // the caller reuses its buffer at once
+    if (i == 0) {
+      EXPECT_TRUE(f.writer->aboveHighWatermark()) << "the small socket took all 100 KiB?";
+    }
+  }
+  std::string got;
+  while (got.size() < expected.size()) {
+    got += f.readSome();
+    uv_run(&f.loop, UV_RUN_NOWAIT);
+  }
+  EXPECT_EQ(got, expected);
+  while (f.writer->pending() > 0) uv_run(&f.loop, UV_RUN_NOWAIT);
+  EXPECT_EQ(f.writer->bytesWritten(), expected.size());
+  EXPECT_EQ(f.drained, 1);
+  EXPECT_EQ(f.errors, 0);
 }
 
 }  // namespace
