@@ -3,6 +3,7 @@
 // line, 407 challenges).
 #include "conf/access.h"
 
+#include <span>
 #include <unordered_map>
 
 #include "common/strings.h"
@@ -17,6 +18,7 @@ using acl::Match;
 
 struct Term {
   const Acl* acl = nullptr;
+  uint32_t id = UINT32_MAX;  // acl->id(), here so that a remembered result costs no jump to *acl
   bool negate = false;
 };
 
@@ -38,12 +40,12 @@ enum class Outcome : uint8_t { kNoMatch, kMatch, kNeedDestination, kNeedAuth };
 
 // AND over the terms, left to right, stopping at the first that fails (squid): an ACL
 // after a failing one is never evaluated, so it never asks for a destination or a user.
-Outcome evaluate(const Rule& rule, acl::Context& context, const Acl** last) {
-  for (const Term& term : rule.terms) {
+Outcome evaluate(std::span<const Term> terms, acl::Context& context, const Acl** last) {
+  for (const Term& term : terms) {
     Match m;
-    if (!context.recalled(term.acl->id(), &m)) {
+    if (!context.recalled(term.id, &m)) {
       m = term.acl->match(context);
-      context.remember(term.acl->id(), m);
+      context.remember(term.id, m);
     }
     *last = term.acl;
     if (m == Match::kNeedDestination) return Outcome::kNeedDestination;
@@ -89,6 +91,22 @@ struct AccessRules::Impl {
   std::vector<Rule> never_direct;
   std::vector<Rule> always_direct;
   bool uses_auth = false;
+  std::shared_ptr<const acl::DomainIndex> domains;  // null without dstdomain ACLs
+  // http_access compiled for check(): every line's terms in one array, in order, and per
+  // line where its terms are. A check walks two small contiguous arrays instead of one
+  // heap block per line (with 50 lines, that halves what a check costs in the proxy).
+  struct Line {
+    uint32_t first;
+    uint32_t count;
+    // For a line whose first term is a dstdomain ACL of the DomainIndex, not negated: the
+    // end of the run of such lines it starts or is in (an index into http_access). A host
+    // that matches none of the index's ACLs cannot match any line of the run: check()
+    // skips it in one step (blocklists are long runs of "http_access deny <dstdomain>").
+    // 0 for other lines.
+    uint32_t domain_run_end;
+  };
+  std::vector<Line> http_access_lines;  // parallel to http_access
+  std::vector<Term> http_access_terms;
 };
 
 namespace {
@@ -126,6 +144,25 @@ class Builder {
         diag_.warning(a->file, a->line, "acl",
                       "ACL '" + a->name() + "' has no values and never matches");
       }
+    }
+    impl_.domains = acl::makeDomainIndex(impl_.acls);
+    for (const Rule& rule : impl_.http_access) {
+      impl_.http_access_lines.push_back(
+          {static_cast<uint32_t>(impl_.http_access_terms.size()), static_cast<uint32_t>(rule.terms.size()), 0});
+      impl_.http_access_terms.insert(impl_.http_access_terms.end(), rule.terms.begin(), rule.terms.end());
+    }
+    // Runs of lines led by a dstdomain ACL, from the end so that each knows where its run ends.
+    uint32_t run_end = 0;
+    for (size_t i = impl_.http_access.size(); i-- > 0;) {
+      const Term& lead = impl_.http_access[i].terms.front();
+      bool domain_led = impl_.domains != nullptr && !lead.negate &&
+                        acl::domainIndexCovers(*impl_.domains, lead.id);
+      if (!domain_led) {
+        run_end = 0;
+        continue;
+      }
+      if (run_end == 0) run_end = static_cast<uint32_t>(i + 1);
+      impl_.http_access_lines[i].domain_run_end = run_end;
     }
   }
 
@@ -274,6 +311,7 @@ class Builder {
         continue;
       }
       term.acl = a;
+      term.id = a->id();
       rule->terms.push_back(term);
     }
     return ok;
@@ -363,11 +401,20 @@ std::shared_ptr<const AccessRules> AccessRules::build(const Config& config,
 
 AccessDecision AccessRules::check(const AccessRequest& request) const {
   AccessDecision decision;
-  acl::Context context(request);
+  acl::Context context(request, impl_->domains.get());
   const Acl* last = nullptr;
-  for (const Rule& rule : impl_->http_access) {
-    Outcome outcome = evaluate(rule, context, &last);
+  const std::vector<Impl::Line>& lines = impl_->http_access_lines;
+  const Term* terms = impl_->http_access_terms.data();
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (lines[i].domain_run_end != 0 && context.noDomainMatches()) {
+      // Each line of the run would stop at its first term, which is what `last` says.
+      i = lines[i].domain_run_end - 1;
+      last = terms[lines[i].first].acl;
+      continue;
+    }
+    Outcome outcome = evaluate({terms + lines[i].first, lines[i].count}, context, &last);
     if (outcome == Outcome::kNoMatch) continue;
+    const Rule& rule = impl_->http_access[i];
     decision.file = rule.file;
     decision.line = rule.line;
     decision.rule = rule.text;
@@ -402,10 +449,10 @@ bool AccessRules::usesAuth() const { return impl_->uses_auth; }
 bool AccessRules::listAllows(std::string_view directive, const AccessRequest& request) const {
   const std::vector<Rule>& rules = directive == "never_direct" ? impl_->never_direct : impl_->always_direct;
   if (rules.empty()) return false;
-  acl::Context context(request);
+  acl::Context context(request, impl_->domains.get());
   const Acl* last = nullptr;
   for (const Rule& rule : rules) {
-    if (evaluate(rule, context, &last) == Outcome::kMatch) return rule.allow;
+    if (evaluate(rule.terms, context, &last) == Outcome::kMatch) return rule.allow;
   }
   return !rules.back().allow;
 }
@@ -413,14 +460,14 @@ bool AccessRules::listAllows(std::string_view directive, const AccessRequest& re
 bool AccessRules::upgradeAllowed(std::string_view protocol, const AccessRequest& request) const {
   auto [name, version] = splitProtocol(protocol);
   if (!impl_->upgrade_configured) return iequals(name, "websocket");
-  acl::Context context(request);
+  acl::Context context(request, impl_->domains.get());
   const Acl* last = nullptr;
   bool named = false;
   for (const UpgradeRule& u : impl_->upgrade_named) {
     if (u.name != name) continue;
     named = true;  // inapplicable versions still hide the OTHER lines (squid)
     if (!u.version.empty() && u.version != version) continue;
-    switch (evaluate(u.rule, context, &last)) {
+    switch (evaluate(u.rule.terms, context, &last)) {
       case Outcome::kNoMatch:
         continue;
       case Outcome::kMatch:
@@ -431,7 +478,7 @@ bool AccessRules::upgradeAllowed(std::string_view protocol, const AccessRequest&
   }
   if (named) return false;
   for (const Rule& rule : impl_->upgrade_other) {
-    switch (evaluate(rule, context, &last)) {
+    switch (evaluate(rule.terms, context, &last)) {
       case Outcome::kNoMatch:
         continue;
       case Outcome::kMatch:

@@ -88,6 +88,26 @@ std::string_view Context::host() {
   return host_;
 }
 
+bool Context::domainKeys(const DomainKey** keys, size_t* count) {
+  if (keys_state_ == 0) {
+    std::string_view name = host();
+    keys_state_ = 1;
+    uint64_t h = kDomainHashSeed;
+    for (size_t i = name.size(); i-- > 0;) {
+      h = domainHashStep(h, name[i]);
+      if (i != 0 && (host_is_ip_ || name[i - 1] != '.')) continue;
+      if (key_count_ == kMaxDomainKeys) {
+        keys_state_ = 2;
+        break;
+      }
+      keys_[key_count_++] = DomainKey{static_cast<uint32_t>(i), h};
+    }
+  }
+  *keys = keys_;
+  *count = key_count_;
+  return keys_state_ == 1;
+}
+
 bool Context::hostIp(Ip128* out) {
   host();
   if (host_is_ip_) *out = host_ip_;

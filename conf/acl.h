@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/strings.h"
 #include "conf/access.h"
 #include "conf/config.h"
 
@@ -35,10 +36,29 @@ bool toIp128(const SocketAddress& address, Ip128* out);
 // Numeric IPv4 or IPv6 text (no brackets); false otherwise.
 bool parseIp128(std::string_view text, Ip128* out);
 
+// The hash of a domain name for dstdomain tables: FNV-1a over the lower-cased bytes, last
+// byte first, so that one right-to-left pass gives the hash of every parent domain.
+inline constexpr uint64_t kDomainHashSeed = 14695981039346656037ull;
+inline uint64_t domainHashStep(uint64_t h, char c) {
+  return (h ^ static_cast<unsigned char>(asciiLower(c))) * 1099511628211ull;
+}
+
+// A name dstdomain looks up for a host: the host itself (offset 0) or one of its parent
+// domains (host().substr(offset)), with its domainHash.
+struct DomainKey {
+  uint32_t offset;
+  uint64_t hash;
+};
+
+class DomainIndex;  // makeDomainIndex() below
+
 // Per-check scratch: values computed at most once per check(), on the stack.
 class Context {
  public:
-  explicit Context(const AccessRequest& request) : request_(request) {}
+  explicit Context(const AccessRequest& request, const DomainIndex* domains = nullptr)
+      : request_(request), domains_(domains) {}
+  // Every dstdomain ACL of the rule set, for settling them all at once (acl_domain.cc).
+  const DomainIndex* domainIndex() const { return domains_; }
   const AccessRequest& request() const { return request_; }
   // request.host without brackets and without one trailing dot.
   std::string_view host();
@@ -50,6 +70,11 @@ class Context {
     *out = client_ip_;
     return client_state_ == 1;
   }
+  // The names dstdomain looks up for host(), hashed once per check however many dstdomain
+  // ACLs there are: the whole host, then (for a name, not an IP literal) each parent
+  // domain. False when the host has more than kMaxDomainKeys labels (the caller hashes).
+  static constexpr size_t kMaxDomainKeys = 32;
+  bool domainKeys(const DomainKey** keys, size_t* count);
   // Local time of request.now: day of week (0 = Sunday) and minute of the day.
   void localTime(int* weekday, int* minute);
 
@@ -67,9 +92,21 @@ class Context {
     known_[id] = true;
     value_[id] = m == Match::kYes;
   }
+  // remember() for every ACL in `ids`: kYes for those in `yes`, kNo for the others.
+  void rememberAll(const std::bitset<kMemoSlots>& ids, const std::bitset<kMemoSlots>& yes) {
+    known_ |= ids;
+    value_ = (value_ & ~ids) | (yes & ids);
+    domains_state_ = yes.none() ? kNoDomainMatched : kSomeDomainMatched;
+  }
+  // True when the host matches none of the DomainIndex's ACLs (settling them first). False
+  // when one matches, or when there is no index or the host cannot be settled.
+  bool noDomainMatches();
 
  private:
   const AccessRequest& request_;
+  const DomainIndex* domains_;
+  enum : uint8_t { kDomainsUnknown, kNoDomainMatched, kSomeDomainMatched, kDomainsUnsettled };
+  uint8_t domains_state_ = kDomainsUnknown;
   uint8_t client_state_ = 0;  // 0: not computed, 1: client_ip_ valid, 2: no address
   Ip128 client_ip_ = 0;
   bool host_done_ = false;
@@ -79,6 +116,9 @@ class Context {
   int minute_ = 0;
   std::string_view host_;
   Ip128 host_ip_ = 0;
+  uint8_t keys_state_ = 0;  // 0: not computed, 1: keys_ valid, 2: too many labels
+  uint8_t key_count_ = 0;
+  DomainKey keys_[kMaxDomainKeys];
   std::bitset<kMemoSlots> known_;
   std::bitset<kMemoSlots> value_;
 };
@@ -193,6 +233,13 @@ std::unique_ptr<Acl> makeManagerAcl();
 
 // Factories used by makeAcl (one per implementation file).
 std::unique_ptr<Acl> makeAddressAcl(const std::string& name, const std::string& type);
+// Every dstdomain ACL of a rule set (those with an id below Context::kMemoSlots) in one
+// table of names: the first dstdomain ACL a check evaluates looks the host up there once
+// and settles every dstdomain ACL in the check's memo, so that 50 rules of dstdomain ACLs
+// cost one lookup per label of the host. Null when the rule set has none.
+std::shared_ptr<const DomainIndex> makeDomainIndex(const std::vector<std::unique_ptr<Acl>>& acls);
+// True when the ACL with this id is one of the index's dstdomain ACLs.
+bool domainIndexCovers(const DomainIndex& index, uint32_t id);
 std::unique_ptr<Acl> makeDomainAcl(const std::string& name, const std::string& type);
 std::unique_ptr<Acl> makeRegexAcl(const std::string& name, const std::string& type);
 

@@ -127,6 +127,36 @@ void BM_Large_ClientInEveryNet(benchmark::State& state) {
 }
 BENCHMARK(BM_Large_ClientInEveryNet);
 
+// tools/bench-acl-rules.sh, the rules of `tools/bench.sh acl`: 48 lines each denying its
+// own one-entry dstdomain ACL, one denying the 1,000 entries, then the allow line.
+std::string benchRulesConfig() {
+  std::string text;
+  for (int i = 1; i <= 1000; ++i) text += "acl blocked dstdomain .blocked-" + std::to_string(i) + ".example\n";
+  text += "acl bench_src src 127.0.0.1/32\nacl bench_port port 18000-18999\n";
+  for (int i = 1; i <= 48; ++i) {
+    std::string n = std::to_string(i);
+    text += "acl rule" + n + " dstdomain .rule-" + n + ".example\nhttp_access deny rule" + n + "\n";
+  }
+  text += "http_access deny blocked\nhttp_access allow bench_src bench_port\n";
+  return text;
+}
+
+void BM_BenchRules_IpHost(benchmark::State& state) {
+  auto rules = buildRules(benchRulesConfig());
+  Request req("127.0.0.1", "127.0.0.1");
+  req.r.port = 18100;
+  run(state, *rules, req.r);
+}
+BENCHMARK(BM_BenchRules_IpHost);
+
+void BM_BenchRules_NameHost(benchmark::State& state) {
+  auto rules = buildRules(benchRulesConfig());
+  Request req("127.0.0.1", "www.some.long.host.name.news.example");
+  req.r.port = 18100;
+  run(state, *rules, req.r);
+}
+BENCHMARK(BM_BenchRules_NameHost);
+
 }  // namespace
 
 BENCHMARK_MAIN();

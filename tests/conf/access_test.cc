@@ -300,6 +300,103 @@ TEST(HttpAccessNeeds, AuthStopsEvaluationAndTheVerifiedUserDecides) {
   EXPECT_FALSE(d.challenge);  // "deny all": 403, as squid
 }
 
+// ---- many dstdomain lines (the DomainIndex and runs of dstdomain-led lines) ---------------
+// A check settles every dstdomain ACL with one lookup of the host and skips runs of lines led
+// by dstdomain ACLs the host matches none of; the outcome must be what evaluating each line
+// in turn gives.
+
+// 40 lines "http_access deny siteN" (lines 2..41 after "acl lan"), then allow lan (line 42)
+// and deny all; siteN is ".siteN.example" plus, for N=7, an exact "7.example" too.
+std::string blocklist() {
+  std::string text = "acl lan src 10.0.0.0/8\n";  // 1
+  for (int i = 0; i < 40; ++i) {
+    std::string n = std::to_string(i);
+    text += "acl site" + n + " dstdomain .site" + n + ".example" + (i == 7 ? " 7.example" : "") + "\n";
+  }
+  for (int i = 0; i < 40; ++i) text += "http_access deny site" + std::to_string(i) + "\n";
+  text += "http_access allow lan\nhttp_access deny all\n";
+  return text;
+}
+
+TEST(HttpAccessDomains, EachLineOfALongRunStillDecidesForItsHosts) {
+  Built b = build(blocklist());
+  // acl lines are 1..41, http_access deny siteN is line 42 + N.
+  for (int i = 0; i < 40; ++i) {
+    std::string n = std::to_string(i);
+    AccessDecision d = b.rules->check(Req().host("www.site" + n + ".example"));
+    EXPECT_EQ(d.result, AccessResult::kDeny) << n;
+    EXPECT_EQ(d.line, 42 + i) << n;
+    EXPECT_EQ(d.rule, "http_access deny site" + n);
+  }
+  EXPECT_EQ(b.rules->check(Req().host("site39.EXAMPLE.")).line, 81);
+  EXPECT_EQ(b.rules->check(Req().host("7.example")).line, 49);       // the exact entry
+  EXPECT_EQ(b.rules->check(Req().host("www.7.example")).line, 82);   // not a suffix entry
+  AccessDecision d = b.rules->check(Req().host("www.elsewhere.example"));
+  EXPECT_EQ(d.result, AccessResult::kAllow);  // past the whole run
+  EXPECT_EQ(d.line, 82);
+  EXPECT_EQ(b.rules->check(Req().host("www.elsewhere.example").client("192.0.2.1")).line, 83);
+  EXPECT_EQ(b.rules->check(Req().host("")).line, 82);
+}
+
+TEST(HttpAccessDomains, AHostWithMoreLabelsThanTheContextKeepsStillMatches) {
+  Built b = build(blocklist());
+  std::string deep;
+  for (int i = 0; i < 40; ++i) deep += "l" + std::to_string(i) + ".";
+  EXPECT_EQ(b.rules->check(Req().host(deep + "site12.example")).line, 54);
+  EXPECT_EQ(b.rules->check(Req().host(deep + "other.example")).line, 82);
+}
+
+TEST(HttpAccessDomains, IpLiteralHostsMatchOnlyTheirOwnText) {
+  Built b = build(
+      "acl lan src 10.0.0.0/8\nacl addr dstdomain 192.0.2.1 .2.1\nacl name dstdomain .example\n"
+      "http_access deny addr\nhttp_access deny name\nhttp_access allow lan\n");
+  EXPECT_EQ(b.rules->check(Req().host("192.0.2.1")).line, 4);
+  EXPECT_EQ(b.rules->check(Req().host("10.0.2.1")).line, 6);
+  EXPECT_EQ(b.rules->check(Req().host("a.example")).line, 5);
+}
+
+TEST(HttpAccessDomains, NegatedAndLaterDomainTermsAreEvaluatedAsWritten) {
+  Built b = build(
+      "acl lan src 10.0.0.0/8\nacl ok dstdomain .ok.example\nacl bad dstdomain .bad.example\n"
+      "http_access deny bad\n"            // 4
+      "http_access deny !ok lan\n"        // 5: negated lead, not a skippable line
+      "http_access allow lan bad\n"       // 6: dstdomain not first
+      "http_access allow all\n");         // 7
+  EXPECT_EQ(b.rules->check(Req().host("x.other.example")).line, 5);
+  EXPECT_EQ(b.rules->check(Req().host("x.ok.example")).line, 7);
+  EXPECT_EQ(b.rules->check(Req().host("x.other.example").client("192.0.2.1")).line, 7);
+  EXPECT_EQ(b.rules->check(Req().host("x.bad.example")).line, 4);
+}
+
+TEST(HttpAccessDomains, ASkippedRunLeavesTheSameLastAclForA407) {
+  // squid answers an implicit deny with 407 when the last ACL it checked is proxy_auth: a
+  // run of dstdomain lines after the proxy_auth line means the last one checked is a
+  // dstdomain ACL (403), whether the run is evaluated or skipped.
+  Built b = build(std::string(kAuth) +
+                  "acl users proxy_auth alice\nacl s1 dstdomain .s1.example\n"
+                  "acl s2 dstdomain .s2.example\n"
+                  "http_access deny !users\nhttp_access deny s1\nhttp_access allow s2\n");
+  AccessDecision d = b.rules->check(Req().user("alice").host("www.other.example"));
+  EXPECT_EQ(d.result, AccessResult::kDeny);
+  EXPECT_TRUE(d.implicit);
+  EXPECT_FALSE(d.challenge);
+  EXPECT_EQ(b.rules->check(Req().user("alice").host("www.s2.example")).result, AccessResult::kAllow);
+}
+
+TEST(HttpAccessDomains, MoreAclsThanTheMemoHoldsStillMatch) {
+  // Only the first Context::kMemoSlots ACLs are in the index; later ones look up themselves.
+  std::string text = "acl lan src 10.0.0.0/8\n";
+  for (int i = 0; i < 300; ++i) {
+    text += "acl d" + std::to_string(i) + " dstdomain .d" + std::to_string(i) + ".example\n";
+  }
+  for (int i = 0; i < 300; ++i) text += "http_access deny d" + std::to_string(i) + "\n";
+  text += "http_access allow lan\n";
+  Built b = build(text);
+  EXPECT_EQ(b.rules->check(Req().host("a.d5.example")).line, 302 + 5);
+  EXPECT_EQ(b.rules->check(Req().host("a.d299.example")).line, 302 + 299);
+  EXPECT_EQ(b.rules->check(Req().host("a.none.example")).line, 602);
+}
+
 // The cases below were checked against squid 5.7 with basic_ncsa_auth: bob is a valid user
 // who is not in `users` (alice).
 struct ChallengeCase {
