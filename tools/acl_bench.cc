@@ -141,21 +141,14 @@ std::string benchRulesConfig() {
   return text;
 }
 
-void BM_BenchRules_IpHost(benchmark::State& state) {
+void BM_BenchRules(benchmark::State& state, const char* host) {
   auto rules = buildRules(benchRulesConfig());
-  Request req("127.0.0.1", "127.0.0.1");
+  Request req("127.0.0.1", host);
   req.r.port = 18100;
   run(state, *rules, req.r);
 }
-BENCHMARK(BM_BenchRules_IpHost);
-
-void BM_BenchRules_NameHost(benchmark::State& state) {
-  auto rules = buildRules(benchRulesConfig());
-  Request req("127.0.0.1", "www.some.long.host.name.news.example");
-  req.r.port = 18100;
-  run(state, *rules, req.r);
-}
-BENCHMARK(BM_BenchRules_NameHost);
+BENCHMARK_CAPTURE(BM_BenchRules, IpHost, "127.0.0.1");
+BENCHMARK_CAPTURE(BM_BenchRules, NameHost, "www.some.long.host.name.news.example");
 
 }  // namespace
 
