@@ -72,8 +72,8 @@ void ClientConnection::start() {
 
 void ClientConnection::startReading() {
   if (reading_ || phase_ == Phase::kClosing || phase_ == Phase::kFinishing || eof_) return;
-  uv_read_start(reinterpret_cast<uv_stream_t*>(&socket_), &allocSharedReadBuffer,
-                &ClientConnection::onRead);
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&socket_),
+                tunnel_ ? &allocTunnelReadBuffer : &allocSharedReadBuffer, &ClientConnection::onRead);
   reading_ = true;
 }
 
@@ -345,6 +345,7 @@ void ClientConnection::becomeTunnel(std::unique_ptr<Tunnel> tunnel) {
   timer_.stop();
   std::string from_client = std::move(pending_);
   pending_ = std::string();
+  stopReading();  // reading again with the tunnel's larger reads
   startReading();
   tunnel_->start(std::move(from_client), std::string());
   if (eof_ && tunnel_) tunnel_->onClientEof();

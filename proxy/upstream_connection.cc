@@ -99,8 +99,8 @@ void UpstreamConnection::requestSent() {
 
 void UpstreamConnection::startReading() {
   if (reading_ || paused_ || phase_ == Phase::kClosing) return;
-  uv_read_start(reinterpret_cast<uv_stream_t*>(&socket_), &allocSharedReadBuffer,
-                &UpstreamConnection::onRead);
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&socket_),
+                tunnel_ ? &allocTunnelReadBuffer : &allocSharedReadBuffer, &UpstreamConnection::onRead);
   reading_ = true;
 }
 
@@ -292,6 +292,10 @@ std::string UpstreamConnection::startTunnel(Listener* listener) {
   listener_ = listener;
   tunnel_ = true;
   paused_ = false;
+  if (reading_) {  // reading again with the tunnel's larger reads
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&socket_));
+    reading_ = false;
+  }
   startReading();
   armTimer();
   return std::move(tunnel_leftover_);
