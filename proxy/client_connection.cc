@@ -108,7 +108,10 @@ void ClientConnection::armTimer() {
   uint64_t ms = 0;
   switch (phase_) {
     case Phase::kReadingHead:
-      if (reader_.headStarted() || served_ == 0) {
+      if (!pending_.empty() && writer_.writing()) {
+        // Requests wait for the client to read the responses before them (consume()).
+        ms = static_cast<uint64_t>(c.read_timeout.count());
+      } else if (reader_.headStarted() || served_ == 0) {
         ms = static_cast<uint64_t>(c.request_timeout.count());
       } else {
         ms = static_cast<uint64_t>(c.client_idle_pconn_timeout.count());
@@ -196,6 +199,15 @@ void ClientConnection::consume(const char* p, size_t n) {
   consuming_ = true;
   while (n > 0) {
     if (phase_ == Phase::kReadingHead) {
+      if (!reader_.headStarted() && writer_.aboveHighWatermark()) {
+        // The responses so far have not left yet: the next pipelined request waits until
+        // they drain (onWriteDrained), so that a client that sends requests and reads no
+        // response cannot make cuttle queue one response after another without bound.
+        pending_.append(p, n);
+        if (pending_.size() > worker_.config().request_header_max_size) stopReading();
+        armTimer();
+        break;
+      }
       size_t used = reader_.readHead(p, n);
       p += used;
       n -= used;
@@ -280,10 +292,16 @@ void ClientConnection::exchangeDone(bool keep_alive) {
     return;
   }
   if (consuming_) return;  // the consume() loop on the stack goes on with the pending bytes
+  consumePending();
+}
+
+void ClientConnection::consumePending() {
   std::string data = std::move(pending_);
   pending_.clear();
   consume(data.data(), data.size());
-  if (phase_ == Phase::kReadingHead) startReading();
+  if (phase_ == Phase::kReadingHead && pending_.size() <= worker_.config().request_header_max_size) {
+    startReading();
+  }
   if (phase_ != Phase::kClosing) flush();
 }
 
@@ -402,6 +420,10 @@ void ClientConnection::onShutdown(uv_shutdown_t* req, int status) {
 void ClientConnection::onWriteDrained() {
   if (exchange_) exchange_->onClientDrained();
   if (tunnel_) tunnel_->onClientDrained();
+  // Pipelined requests held back behind responses that had not left (consume()).
+  if (!exchange_ && !consuming_ && phase_ == Phase::kReadingHead && !pending_.empty()) {
+    consumePending();
+  }
 }
 
 void ClientConnection::onWriteError(int) { close(); }

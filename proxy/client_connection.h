@@ -86,6 +86,9 @@ class ClientConnection final : private StreamWriter::Listener {
 
   void start();
   void consume(const char* p, size_t n);
+  // Goes on with the pipelined requests held in pending_ (after an exchange, or once the
+  // responses queued before them have drained).
+  void consumePending();
   void startExchange();
   void startPendingExchange();
   void handleEof();
