@@ -199,10 +199,12 @@ void ClientConnection::consume(const char* p, size_t n) {
   consuming_ = true;
   while (n > 0) {
     if (phase_ == Phase::kReadingHead) {
+      if (!reader_.headStarted() && writer_.aboveHighWatermark()) writer_.flush();
       if (!reader_.headStarted() && writer_.aboveHighWatermark()) {
-        // The responses so far have not left yet: the next pipelined request waits until
-        // they drain (onWriteDrained), so that a client that sends requests and reads no
-        // response cannot make cuttle queue one response after another without bound.
+        // The responses so far have not left yet (after flush(), a write is in flight and
+        // onWriteDrained() will come): the next pipelined request waits until they drain,
+        // so that a client that sends requests and reads no response cannot make cuttle
+        // queue one response after another without bound.
         pending_.append(p, n);
         if (pending_.size() > worker_.config().request_header_max_size) stopReading();
         armTimer();

@@ -418,6 +418,7 @@ void Exchange::onUpstreamDrained() {
 void Exchange::onClientDrained() {
   if (upstream_ != nullptr && phase_ == Phase::kStreaming) upstream_->resumeReading();
   if (phase_ == Phase::kServingStore) pumpStore();
+  if (phase_ == Phase::kFollowing) onFillProgress();
 }
 
 // ---- endings ------------------------------------------------------------------------------

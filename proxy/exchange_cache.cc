@@ -264,6 +264,15 @@ void Exchange::onFillProgress() {
     startFollowingResponse(v);
   }
   for (const cache::StoredObject::Chunk& c : v.chunks) {
+    if (!v.overflow && clientBacklogged()) {
+      // A follower takes chunks as its client drains (onClientDrained() comes back once a
+      // write is in flight): its exchange follows its client, and ends when the client has
+      // the body. Not once the fill overflowed: the fill then keeps only a window of the
+      // body, and a follower that fell behind it would be cut; it takes every chunk as it
+      // comes instead (memory up to the response, shared by the followers).
+      flushClient();
+      if (clientBacklogged()) return;
+    }
     ++next_chunk_;
     if (follower_chunked_) {
       std::string size;

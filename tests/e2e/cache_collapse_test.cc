@@ -466,6 +466,54 @@ TEST_P(CacheCollapsed, FollowersGetTheWholeBodyWhenTheFillOutgrowsMaximumObjectS
   }
 }
 
+TEST(CacheCollapsedBackpressure, AFollowerTakesTheBodyAsItsClientReads) {
+  // A follower whose client reads nothing takes no more of the fill than its write
+  // watermark: its exchange is not over, and not logged, when the leader's is; it ends
+  // once the client has read everything, complete and identical.
+  const std::string body = patternBody(27, 24 * 1024 * 1024);
+  const std::string whole = okResponse(body, "Cache-Control: max-age=3600\r\n");
+  const size_t head_and_some = whole.size() - body.size() + 1024 * 1024;
+  Gate rest;
+  OriginServer origin([&](OriginConnection& conn) {
+    for (;;) {
+      HttpRequest req = conn.readRequest();
+      if (!req.ok) return;
+      if (req.target == kSentinelPath) {
+        if (!conn.write(okResponse("sentinel", "Cache-Control: no-store\r\n"))) return;
+        continue;
+      }
+      if (!conn.write(std::string_view(whole).substr(0, head_and_some))) return;
+      rest.wait();
+      if (!conn.write(std::string_view(whole).substr(head_and_some))) return;
+    }
+  });
+  CuttleProcess proxy("workers 1\nmaximum_object_size 64 MB\n");
+  ASSERT_TRUE(proxy.started());
+  RawClient leader(proxy.port());
+  leader.send(getRequest(origin.url("/big")));
+  ASSERT_TRUE(origin.waitForRequests(1));
+  RawClient follower(proxy.port());
+  follower.send(getRequest(origin.url("/big")));
+  barrier(proxy, origin);  // one worker: the follower's request has been read
+  rest.open();
+  HttpResponse l = leader.readResponse();
+  ASSERT_TRUE(l.complete);
+  ASSERT_TRUE(l.body == body);
+  barrier(proxy, origin);
+  ASSERT_TRUE(proxy.waitForAccessLogLines(3));  // barrier, leader, barrier
+  std::vector<std::string> lines = proxy.accessLogLines();
+  size_t big_lines = 0;
+  for (const std::string& line : lines) big_lines += line.find("/big ") != std::string::npos;
+  EXPECT_EQ(big_lines, 1u) << "the follower's exchange ended while its client read nothing:\n"
+                           << proxy.accessLog();
+  HttpResponse f = follower.readResponse();
+  EXPECT_TRUE(f.complete);
+  EXPECT_TRUE(f.body == body) << "the follower got " << f.body.size() << " bytes";
+  EXPECT_THAT(f.headers.get("Cache-Status"), HasSubstr("collapsed"));
+  EXPECT_TRUE(proxy.waitForAccessLogLines(4));
+  EXPECT_EQ(countRequests(origin, "/big"), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Cache, CacheCollapsed, ::testing::Values(1, 2),
                          [](const auto& p) { return "Workers" + std::to_string(p.param); });
 

@@ -63,6 +63,25 @@ TEST(Pipelining, RequestsWaitWhileTheClientReadsNoResponse) {
   EXPECT_TRUE(proxy.waitForAccessLogLines(2 + kPipelined));
 }
 
+// The other side of the rule above: a response larger than the high watermark that the
+// socket takes at once must not leave the next pipelined request waiting for a drain that
+// never comes (no write stays in flight to report it).
+TEST(Pipelining, ARequestAfterALargeResponseTheSocketTookAtOnceIsAnswered) {
+  const std::string body(300 * 1024, 'm');  // above the 256 KiB watermark, below socket buffers
+  OriginServer origin(OriginServer::canned(
+      {{"/m", okResponse(body, "Cache-Control: max-age=3600\r\n")}, {"/small", okResponse("small")}}));
+  CuttleProcess proxy("workers 1\nmaximum_object_size_in_memory 4 MB\n");
+  ASSERT_TRUE(proxy.started());
+  ASSERT_EQ(get(proxy, origin.url("/m")).body.size(), body.size());
+  RawClient c(proxy.port());
+  ASSERT_TRUE(c.send(getRequest(origin.url("/m")) + getRequest(origin.url("/small")) +
+                     getRequest(origin.url("/m"))));
+  HttpResponse first = c.readResponse();
+  EXPECT_EQ(first.body.size(), body.size());
+  EXPECT_EQ(c.readResponse().body, "small");
+  EXPECT_EQ(c.readResponse().body.size(), body.size());
+}
+
 TEST(Pipelining, PipelinedRequestsWithBodiesStayInOrder) {
   OriginServer origin([](OriginConnection& conn) {
     for (;;) {
