@@ -96,16 +96,36 @@ void Fill::trim() {
   size_t drop = keep_from - base_;
   uint64_t retained = retained_bytes_;
   for (size_t i = 0; i < drop; ++i) retained -= chunks_[i]->size();
-  // A follower too far behind loses its place (its client sees a truncation) rather than
-  // letting the fill hold an unbounded response.
-  while (drop < chunks_.size() && retained > kOverflowWindow) {
+  // The leader waits for the slowest follower (roomForMore()); should it not, a follower
+  // too far behind loses its place (its client sees a truncation) rather than letting the
+  // fill hold an unbounded response.
+  while (drop < chunks_.size() && retained > kOverflowHardCap * kOverflowWindow) {
     retained -= chunks_[drop]->size();
     ++drop;
   }
-  if (drop == 0) return;
-  chunks_.erase(chunks_.begin(), chunks_.begin() + static_cast<std::ptrdiff_t>(drop));
-  base_ += drop;
-  retained_bytes_ = retained;
+  if (drop != 0) {
+    chunks_.erase(chunks_.begin(), chunks_.begin() + static_cast<std::ptrdiff_t>(drop));
+    base_ += drop;
+    retained_bytes_ = retained;
+  }
+  if (leader_waiting_ && retained_bytes_ < kOverflowWindow && leader_waker_ != nullptr) {
+    leader_waiting_ = false;
+    leader_waker_->wake(leader_id_);
+  }
+}
+
+void Fill::setLeaderWaker(FillWaker* waker, uint64_t id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  leader_waker_ = waker;
+  leader_id_ = id;
+  leader_waiting_ = false;
+}
+
+bool Fill::roomForMore() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!overflow_ || retained_bytes_ < kOverflowWindow) return true;
+  leader_waiting_ = true;
+  return false;
 }
 
 void Fill::complete(ObjectPtr object) {
@@ -187,6 +207,7 @@ void Fill::Subscription::reset() {
   {
     std::lock_guard<std::mutex> lock(fill_->mutex_);
     std::erase_if(fill_->subscribers_, [&](const Subscriber& s) { return s.waker == waker_ && s.id == id_; });
+    if (fill_->overflow_) fill_->trim();  // what only this follower still had to read goes
   }
   waker_->remove(id_);
   fill_.reset();

@@ -68,9 +68,16 @@ class Fill : public std::enable_shared_from_this<Fill> {
   void appendBody(StoredObject::Chunk chunk);
   // The response will not be stored (it outgrew maximum_object_size) but goes on: the
   // followers already streaming keep receiving it; the fill keeps only what some of them
-  // still has to read, within kOverflowWindow bytes. Followers that have not started
-  // must fetch on their own.
+  // still has to read, about kOverflowWindow bytes (the leader waits: roomForMore()).
+  // Followers that have not started must fetch on their own.
   void overflow();
+  // After overflow(), the leader reads from the origin no faster than the slowest streaming
+  // follower: roomForMore() is false while the fill holds kOverflowWindow bytes some
+  // follower has not read yet; the leader then stops reading until `waker` wakes `id` (a
+  // follower read on or left). So no follower is ever cut and the fill stays bounded.
+  // setLeaderWaker(nullptr, 0) before the leader goes.
+  void setLeaderWaker(FillWaker* waker, uint64_t id);
+  bool roomForMore();
   // The object is complete. `object` is null when it was not stored (after overflow()).
   void complete(ObjectPtr object);
   void fail();
@@ -112,6 +119,9 @@ class Fill : public std::enable_shared_from_this<Fill> {
  private:
   void wakeAll();  // with mutex_ held
   void trim();     // with mutex_ held, after overflow()
+  // A hard cap for a leader that does not wait (kOverflowWindow times this): followers
+  // further behind lose their place.
+  static constexpr uint64_t kOverflowHardCap = 4;
 
   std::string url_;
   mutable std::mutex mutex_;
@@ -122,6 +132,9 @@ class Fill : public std::enable_shared_from_this<Fill> {
   size_t base_ = 0;
   uint64_t retained_bytes_ = 0;
   bool overflow_ = false;
+  FillWaker* leader_waker_ = nullptr;
+  uint64_t leader_id_ = 0;
+  bool leader_waiting_ = false;
   ObjectPtr object_;
   struct Subscriber {
     FillWaker* waker;

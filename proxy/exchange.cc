@@ -338,6 +338,10 @@ void Exchange::onUpstreamBody(std::string_view data) {
     flushClient();
     if (clientBacklogged() && upstream_ != nullptr) upstream_->pauseReading();
   }
+  if (overflowed_ && claim_.fill && !claim_.fill->roomForMore() && upstream_ != nullptr) {
+    fill_paused_ = true;  // until a follower reads on (onFillProgress)
+    upstream_->pauseReading();
+  }
 }
 
 void Exchange::onUpstreamReadDone() {
@@ -416,7 +420,7 @@ void Exchange::onUpstreamDrained() {
 }
 
 void Exchange::onClientDrained() {
-  if (upstream_ != nullptr && phase_ == Phase::kStreaming) upstream_->resumeReading();
+  if (upstream_ != nullptr && phase_ == Phase::kStreaming && !fill_paused_) upstream_->resumeReading();
   if (phase_ == Phase::kServingStore) pumpStore();
   if (phase_ == Phase::kFollowing) onFillProgress();
 }

@@ -130,6 +130,7 @@ class Exchange final : public Deferrable,
   void completeFill();
   void publishChunk();
   void abandonFill();
+  void dropLeaderWake();
   void invalidateAfter(const ResponseHead& head);
   bool wantWholeForRange() const;
   void restartWithRange();
@@ -212,8 +213,12 @@ class Exchange final : public Deferrable,
   std::vector<cache::StoredObject::Chunk> chunks_;
   uint64_t fill_bytes_ = 0;
   bool filling_ = false;
-  bool overflowed_ = false;
-  bool refetch_ = false;  // a 304 did not apply: fetch again once it is read                  // outgrew maximum_object_size: streamed, not stored
+  bool overflowed_ = false;                  // outgrew maximum_object_size: streamed, not stored
+  // The leader of an overflowed fill waits for its slowest follower (Fill::roomForMore()):
+  // upstream reading paused until the fill wakes leader_wake_id_ on this worker's waker.
+  bool fill_paused_ = false;
+  uint64_t leader_wake_id_ = 0;
+  bool refetch_ = false;                     // a 304 did not apply: fetch again once it is read
   bool whole_for_range_ = false;             // Range stripped: fill, then answer the range
   cache::ObjectPtr filled_;                  // leader: the object completeFill() stored
   int64_t request_sent_time_ = 0;            // unix seconds (RFC 9111 4.2.3 request_time)

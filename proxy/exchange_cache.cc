@@ -223,6 +223,13 @@ void Exchange::stopFollowing() {
 }
 
 void Exchange::onFillProgress() {
+  if (fill_paused_) {  // the leader of an overflowed fill, woken by a follower's progress
+    if (claim_.fill && claim_.fill->roomForMore()) {
+      fill_paused_ = false;
+      if (upstream_ != nullptr && !clientBacklogged()) upstream_->resumeReading();
+    }
+    return;
+  }
   if (phase_ != Phase::kFollowing || client_ == nullptr || !claim_.fill) return;
   cache::Fill::View v = subscription_.read(next_chunk_);
   // Not storable after all, or too far behind an overflowing fill: a follower that has not
@@ -264,12 +271,10 @@ void Exchange::onFillProgress() {
     startFollowingResponse(v);
   }
   for (const cache::StoredObject::Chunk& c : v.chunks) {
-    if (!v.overflow && clientBacklogged()) {
+    if (clientBacklogged()) {
       // A follower takes chunks as its client drains (onClientDrained() comes back once a
-      // write is in flight): its exchange follows its client, and ends when the client has
-      // the body. Not once the fill overflowed: the fill then keeps only a window of the
-      // body, and a follower that fell behind it would be cut; it takes every chunk as it
-      // comes instead (memory up to the response, shared by the followers).
+      // write is in flight): a client that reads nothing holds no more than the watermark,
+      // and the leader of an overflowed fill waits for the slowest follower.
       flushClient();
       if (clientBacklogged()) return;
     }
@@ -446,6 +451,9 @@ void Exchange::fillBody(std::string_view data) {
     chunks_.clear();
     trace("store", "no (maximum_object_size)");
     claim_.fill->overflow();
+    cache::FillWaker& waker = worker_.cacheContext().waker();
+    leader_wake_id_ = waker.add(this);
+    claim_.fill->setLeaderWaker(&waker, leader_wake_id_);
   }
   while (!data.empty()) {
     const size_t take = std::min(kFillChunk - chunk_.size(), data.size());
@@ -470,6 +478,7 @@ void Exchange::completeFill() {
   if (!chunk_.empty()) publishChunk();
   if (overflowed_) {
     // Complete, not stored: the followers streaming it end cleanly.
+    dropLeaderWake();
     claim_.fill->complete(nullptr);
     worker_.cache().release(claim_.fill);
     claim_ = {};
@@ -496,7 +505,16 @@ void Exchange::completeFill() {
   filling_ = false;
 }
 
+void Exchange::dropLeaderWake() {
+  if (leader_wake_id_ == 0) return;
+  if (claim_.fill) claim_.fill->setLeaderWaker(nullptr, 0);
+  worker_.cacheContext().waker().remove(leader_wake_id_);
+  leader_wake_id_ = 0;
+  fill_paused_ = false;
+}
+
 void Exchange::abandonFill() {
+  dropLeaderWake();
   filling_ = false;
   chunks_.clear();
   chunk_ = std::string();

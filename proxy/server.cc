@@ -204,16 +204,17 @@ void Server::reload() {
   conf::ParseOutcome parsed = conf::parseConfigFile(path_);
   for (const conf::Diagnostic& w : parsed.warnings) LOG_WARN("%s", w.toString().c_str());
   if (!parsed.config) {
+    // Counted before it is said: whoever reads the log line finds the metric up to date.
+    shared_.metrics.reloadResult(false);
     for (const conf::Diagnostic& e : parsed.errors) LOG_ERROR("%s", e.toString().c_str());
     LOG_ERROR("reconfigure refused: %zu error%s in %s; the running configuration is kept",
               parsed.errors.size(), parsed.errors.size() == 1 ? "" : "s", path_.c_str());
-    shared_.metrics.reloadResult(false);
     return;
   }
   auto settings = buildSettings(parsed.config, settings_.get());
   if (!settings) {
-    LOG_ERROR("reconfigure refused: %s; the running configuration is kept", settings.error().cause.c_str());
     shared_.metrics.reloadResult(false);
+    LOG_ERROR("reconfigure refused: %s; the running configuration is kept", settings.error().cause.c_str());
     return;
   }
   for (const std::string& name : restartNeeded(*config_, *parsed.config)) {

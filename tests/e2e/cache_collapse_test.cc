@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <set>
@@ -511,6 +512,57 @@ TEST(CacheCollapsedBackpressure, AFollowerTakesTheBodyAsItsClientReads) {
   EXPECT_TRUE(f.body == body) << "the follower got " << f.body.size() << " bytes";
   EXPECT_THAT(f.headers.get("Cache-Status"), HasSubstr("collapsed"));
   EXPECT_TRUE(proxy.waitForAccessLogLines(4));
+  EXPECT_EQ(countRequests(origin, "/big"), 1u);
+}
+
+TEST(CacheCollapsedBackpressure, ASlowFollowerOfAnOverflowingFillGetsEveryByte) {
+  // A chunked response outgrows maximum_object_size while a follower streams it: the fill
+  // keeps only a window of the body, and the leader reads from the origin no faster than
+  // the slowest follower, so a follower that reads far slower than the leader is never cut.
+  const std::string body = patternBody(28, 40 * 1024 * 1024);
+  const size_t first = 256 * 1024;  // below maximum_object_size: followers start on it
+  const std::string whole = chunkedResponse({body.substr(0, first), body.substr(first)},
+                                            "Cache-Control: max-age=3600\r\n");
+  const size_t cut = whole.find(body.substr(first, 64)) - 16;  // within the second chunk-size line
+  Gate rest;
+  OriginServer origin([&](OriginConnection& conn) {
+    HttpRequest req = conn.readRequest();
+    if (!req.ok) return;
+    if (!conn.write(std::string_view(whole).substr(0, cut))) return;
+    rest.wait();
+    conn.write(std::string_view(whole).substr(cut));
+  });
+  CuttleProcess proxy("workers 1\nmaximum_object_size 1 MB\n");
+  ASSERT_TRUE(proxy.started());
+  RawClient leader(proxy.port());
+  leader.send(getRequest(origin.url("/big")));
+  ASSERT_TRUE(origin.waitForRequests(1));
+  RawClient follower(proxy.port());
+  follower.send(getRequest(origin.url("/big")));
+  std::string head;
+  ASSERT_TRUE(follower.stream().readUntil("\r\n\r\n", &head, "the follower's head"));
+  EXPECT_THAT(head, HasSubstr("collapsed"));
+  rest.open();
+  HttpResponse l;
+  std::thread fast([&] { l = leader.readResponse(); });
+  // The follower reads with pauses: far behind the leader if nothing held the leader back
+  // (40 MiB against a 16 MiB window).
+  for (int reads = 1; !follower.stream().received().ends_with("\r\n0\r\n\r\n"); ++reads) {
+    if (!follower.stream().fill("the follower's body")) break;
+    if (reads % 16 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  fast.join();
+  EXPECT_TRUE(l.complete);
+  EXPECT_TRUE(l.body == body) << "the leader got " << l.body.size() << " bytes";
+  std::string raw;
+  std::string got;
+  Fields trailers;
+  bool last = false;
+  std::string error;
+  EXPECT_TRUE(readChunkedBody(follower.stream(), &raw, &got, &trailers, &last, &error)) << error;
+  EXPECT_TRUE(last);
+  EXPECT_EQ(got.size(), body.size());
+  EXPECT_TRUE(got == body) << "the follower's bytes differ";
   EXPECT_EQ(countRequests(origin, "/big"), 1u);
 }
 
