@@ -64,17 +64,21 @@ void StreamWriter::append(std::shared_ptr<const std::string> data, size_t offset
 
 void StreamWriter::writeThrough(std::string_view data) {
   if (data.empty() || failed_) return;
-  if (!writing_ && queued_.empty()) {
-    uv_buf_t buf = uv_buf_init(const_cast<char*>(data.data()), static_cast<unsigned>(data.size()));
-    int r = uv_try_write(stream_, &buf, 1);
-    if (r > 0) {
-      written_ += static_cast<size_t>(r);
-      data.remove_prefix(static_cast<size_t>(r));
-    }
-    // r < 0: not writable now (UV_EAGAIN), or broken: uv_write below reports the error.
+  if (writing_ || !queued_.empty()) {  // behind other bytes: in order, through the queue
+    append(data);
+    flush();
+    return;
   }
+  uv_buf_t buf = uv_buf_init(const_cast<char*>(data.data()), static_cast<unsigned>(data.size()));
+  int r = uv_try_write(stream_, &buf, 1);
+  if (r > 0) {
+    written_ += static_cast<size_t>(r);
+    data.remove_prefix(static_cast<size_t>(r));
+  }
+  // r < 0: not writable now (UV_EAGAIN), or broken: uv_write reports the error. Either way
+  // the socket has just been tried: the rest goes straight to uv_write.
   append(data);
-  flush();
+  writeQueued();
 }
 
 void StreamWriter::consume(size_t n) {
@@ -105,7 +109,11 @@ void StreamWriter::flush() {
   if (r > 0) consume(static_cast<size_t>(r));
   // above_high_ stays set even when everything went out now: only afterWrite() clears it,
   // together with onWriteDrained(), so that a reader paused on it is always resumed.
-  if (queued_.empty()) return;
+  writeQueued();
+}
+
+void StreamWriter::writeQueued() {
+  if (writing_ || failed_ || queued_.empty()) return;
   // The rest goes through uv_write: libuv keeps writing as the socket drains, or reports
   // the error in the callback.
   inflight_.swap(queued_);

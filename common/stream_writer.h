@@ -71,6 +71,8 @@ class StreamWriter {
   };
   static void onWrite(uv_write_t* req, int status);
   void consume(size_t n);
+  // Hands the queue to uv_write (no uv_try_write first); nothing when a write is in flight.
+  void writeQueued();
   void afterWrite(int status);
   void noteAppended(size_t n);
 

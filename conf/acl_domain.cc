@@ -5,10 +5,9 @@
 // One hash table of names (lower case, leading dot removed) with flags: exact entry,
 // suffix entry, or both. A host is looked up once per parent domain and once as a whole,
 // so the cost depends on the number of labels of the host, not on the number of entries.
-// The hashes of the host and its parent domains come from the check's Context
-// (domainKeys(): computed once per check, right to left, whatever the number of dstdomain
-// ACLs), and a 256-bit filter per ACL answers most misses without touching the table:
-// 50 rules of small dstdomain ACLs cost about as much as one.
+// All the dstdomain ACLs of a rule set are also in one DomainIndex: the first one a check
+// evaluates looks the host up there once (with the hashes the check's Context computed,
+// domainKeys()) and settles them all, so 50 rules of dstdomain ACLs cost about one.
 //
 // A host that is an IP literal is compared as text, exactly (squid compares the text too,
 // then tries a reverse DNS lookup; cuttle never does one, as with -n).
@@ -124,25 +123,12 @@ class DomainAcl final : public Acl {
       Match m = Match::kNo;
       if (context.recalled(id(), &m)) return m;
     }
+    // An ACL outside the index (an id past the memo) or a host with too many labels.
     std::string_view host = context.host();
     if (host.empty() || table_.empty()) return Match::kNo;
-    const DomainKey* keys = nullptr;
-    size_t count = 0;
-    if (!context.domainKeys(&keys, &count)) {  // an absurd number of labels
-      Ip128 ip = 0;
-      bool parents = has_suffix_ && !context.hostIp(&ip);
-      return lookup(table_, host, kExact | kSuffix, parents, nullptr) ? Match::kYes : Match::kNo;
-    }
-    for (size_t k = 0; k < count; ++k) {
-      const DomainKey& key = keys[k];
-      bool whole = key.offset == 0;
-      if ((!whole && !has_suffix_) || !mayContain(key.hash)) continue;
-      auto it = table_.find(Prehashed{host.substr(key.offset), static_cast<size_t>(key.hash)});
-      if (it != table_.end() && (it->second & (whole ? kExact | kSuffix : kSuffix)) != 0) {
-        return Match::kYes;
-      }
-    }
-    return Match::kNo;
+    Ip128 ip = 0;
+    bool parents = has_suffix_ && !context.hostIp(&ip);
+    return lookup(table_, host, kExact | kSuffix, parents, nullptr) ? Match::kYes : Match::kNo;
   }
 
   bool empty() const override { return table_.empty(); }
@@ -192,23 +178,13 @@ class DomainAcl final : public Acl {
       return;
     }
     flags |= flag;
-    uint64_t h = reverseHash(name);
-    filter_[(h >> 56) & 3] |= uint64_t{1} << ((h >> 58) & 63);
     has_suffix_ = has_suffix_ || is_suffix;
     written_.push_back(Written{is_suffix ? "." + name : name,
                                token.file != nullptr ? *token.file : std::string(), token.line});
   }
 
  private:
-  // A 256-bit filter of the names' hashes (one bit each, from the hash's top byte): most
-  // lookups of a host in a small table end here, without touching the table. The table's
-  // buckets use the low bits.
-  bool mayContain(uint64_t hash) const {
-    return (filter_[(hash >> 56) & 3] & (uint64_t{1} << ((hash >> 58) & 63))) != 0;
-  }
-
   NameTable table_;
-  uint64_t filter_[4] = {0, 0, 0, 0};
   bool has_suffix_ = false;
   // Each entry (".name" for suffix entries) and where it was written, until finish()
   // (copied: the tokens of a line do not outlive it).

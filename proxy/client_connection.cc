@@ -199,14 +199,11 @@ void ClientConnection::consume(const char* p, size_t n) {
   consuming_ = true;
   while (n > 0) {
     if (phase_ == Phase::kReadingHead) {
-      if (!reader_.headStarted() && writer_.aboveHighWatermark()) writer_.flush();
-      if (!reader_.headStarted() && writer_.aboveHighWatermark()) {
-        // The responses so far have not left yet (after flush(), a write is in flight and
-        // onWriteDrained() will come): the next pipelined request waits until they drain,
-        // so that a client that sends requests and reads no response cannot make cuttle
-        // queue one response after another without bound.
-        pending_.append(p, n);
-        if (pending_.size() > worker_.config().request_header_max_size) stopReading();
+      if (!reader_.headStarted() && responsesBacklogged()) {
+        // The next pipelined request waits until the responses before it drain
+        // (onWriteDrained), so that a client that sends requests and reads no response
+        // cannot make cuttle queue one response after another without bound.
+        holdPending(p, n);
         armTimer();
         break;
       }
@@ -243,8 +240,7 @@ void ClientConnection::consume(const char* p, size_t n) {
       // Pipelined requests wait their turn; bounded by the header limit.
       startPendingExchange();
       if (phase_ != Phase::kWaitingResponse) continue;  // it answered at once
-      pending_.append(p, n);
-      if (pending_.size() > worker_.config().request_header_max_size) stopReading();
+      holdPending(p, n);
       break;
     } else {
       break;  // finishing or closing: the rest is not read
@@ -252,6 +248,17 @@ void ClientConnection::consume(const char* p, size_t n) {
   }
   startPendingExchange();
   consuming_ = false;
+}
+
+bool ClientConnection::responsesBacklogged() {
+  if (!writer_.aboveHighWatermark()) return false;
+  writer_.flush();
+  return writer_.aboveHighWatermark();  // a write is in flight: onWriteDrained() will come
+}
+
+void ClientConnection::holdPending(const char* p, size_t n) {
+  pending_.append(p, n);
+  if (pending_.size() > worker_.config().request_header_max_size) stopReading();
 }
 
 void ClientConnection::startExchange() {

@@ -89,6 +89,11 @@ class ClientConnection final : private StreamWriter::Listener {
   // Goes on with the pipelined requests held in pending_ (after an exchange, or once the
   // responses queued before them have drained).
   void consumePending();
+  // True when the responses written so far stay above the high watermark after a flush
+  // (a write is then in flight, and onWriteDrained() will come).
+  bool responsesBacklogged();
+  // Keeps bytes of pipelined requests for later, and stops reading past the header limit.
+  void holdPending(const char* p, size_t n);
   void startExchange();
   void startPendingExchange();
   void handleEof();

@@ -2,39 +2,11 @@
 //   time elapsed remotehost code/status bytes method URL rfc931 peerstatus/peerhost type
 #include <gtest/gtest.h>
 
-#include <regex>
-
 #include "tests/e2e/e2e_util.h"
+#include "tests/support/squid_log_line.h"
 
 namespace cuttle::test {
 namespace {
-
-struct SquidLine {
-  bool ok = false;
-  std::string client, result, method, url, user, hierarchy, peer, type;
-  int status = 0;
-  uint64_t bytes = 0;
-};
-
-SquidLine parseSquidLine(const std::string& line) {
-  static const std::regex kSquid(
-      R"(^(\d+)\.(\d{3}) +(\d+) (\S+) ([A-Z_]+)/(\d{3}) (\d+) (\S+) (\S+) (\S+) ([A-Z_]+)/(\S+) (\S+)$)");
-  std::smatch m;
-  SquidLine out;
-  if (!std::regex_match(line, m, kSquid)) return out;
-  out.ok = true;
-  out.client = m[4];
-  out.result = m[5];
-  out.status = std::stoi(m[6]);
-  out.bytes = std::stoull(m[7]);
-  out.method = m[8];
-  out.url = m[9];
-  out.user = m[10];
-  out.hierarchy = m[11];
-  out.peer = m[12];
-  out.type = m[13];
-  return out;
-}
 
 TEST(AccessLog, OneSquidNativeLinePerRequestWithStatusMethodAndUrl) {
   OriginServer origin(
@@ -56,7 +28,7 @@ TEST(AccessLog, OneSquidNativeLinePerRequestWithStatusMethodAndUrl) {
   std::vector<std::string> lines = proxy.accessLogLines();
   ASSERT_EQ(lines.size(), 3u) << proxy.accessLog();
 
-  SquidLine l1 = parseSquidLine(lines[0]);
+  SquidLogLine l1 = parseSquidLogLine(lines[0]);
   ASSERT_TRUE(l1.ok) << "not squid native format: " << lines[0];
   EXPECT_EQ(l1.client, "127.0.0.1");
   EXPECT_EQ(l1.status, 200);
@@ -68,13 +40,13 @@ TEST(AccessLog, OneSquidNativeLinePerRequestWithStatusMethodAndUrl) {
   EXPECT_EQ(l1.type, "text/html");
   EXPECT_EQ(l1.bytes, r1.raw.size()) << "bytes sent to the client, head and body";
 
-  SquidLine l2 = parseSquidLine(lines[1]);
+  SquidLogLine l2 = parseSquidLogLine(lines[1]);
   ASSERT_TRUE(l2.ok) << lines[1];
   EXPECT_EQ(l2.status, 404);
   EXPECT_EQ(l2.method, "POST");
   EXPECT_EQ(l2.url, origin.url("/missing"));
 
-  SquidLine l3 = parseSquidLine(lines[2]);
+  SquidLogLine l3 = parseSquidLogLine(lines[2]);
   ASSERT_TRUE(l3.ok) << lines[2];
   EXPECT_EQ(l3.status, 502);
   EXPECT_EQ(l3.method, "GET");
@@ -92,7 +64,7 @@ TEST(AccessLog, RejectedRequestIsLoggedWithItsStatus) {
   ASSERT_TRUE(proxy.waitForAccessLogLines(1));
   std::vector<std::string> lines = proxy.accessLogLines();
   ASSERT_EQ(lines.size(), 1u) << proxy.accessLog();
-  SquidLine l = parseSquidLine(lines[0]);
+  SquidLogLine l = parseSquidLogLine(lines[0]);
   ASSERT_TRUE(l.ok) << lines[0];
   EXPECT_EQ(l.status, 400);
   EXPECT_EQ(l.method, "POST");
@@ -105,7 +77,7 @@ TEST(AccessLog, StdoutDestinationWorks) {
   EXPECT_EQ(fetch(proxy.port(), getRequest(origin.url("/std"))).status, 200);
   ASSERT_TRUE(waitForFileLines(proxy.dir() + "/stdout.log", 1));
   std::string out = readFile(proxy.dir() + "/stdout.log");
-  SquidLine l = parseSquidLine(out.substr(0, out.find('\n')));
+  SquidLogLine l = parseSquidLogLine(out.substr(0, out.find('\n')));
   EXPECT_TRUE(l.ok) << out;
   EXPECT_EQ(l.url, origin.url("/std"));
 }
